@@ -1,0 +1,27 @@
+"""pip install of the ROS-free library and its commands (colcon uses CMakeLists.txt)."""
+from setuptools import find_packages, setup
+
+setup(
+    name="siamcar_ros",
+    version="0.1.0",
+    description="SiamCAR single-object tracker: library, commands and a ROS 2 lifecycle node",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["siamcar_ros", "siamcar_ros.*"]),
+    package_data={"siamcar_ros": ["py.typed"]},
+    install_requires=[
+        "torch>=2.1",
+        "numpy",
+        "opencv-contrib-python-headless",
+        "PyYAML",
+        "tqdm",
+        "matplotlib",
+    ],
+    entry_points={
+        "console_scripts": [
+            "siamcar-track = siamcar_ros.tracking.cli:main",
+            "siamcar-eval = siamcar_ros.evaluation.cli:main",
+            "siamcar-train = siamcar_ros.training.cli:main",
+        ],
+    },
+)
