@@ -1,1 +1,39 @@
-"""model/backbones."""
+"""Backbones by name. Each returns a list of feature maps and exposes ``out_channels``
+(one entry per map), ``stride`` and ``feature_size(input_size)``."""
+from __future__ import annotations
+
+from typing import Callable
+
+from torch import nn
+
+from .alexnet import AlexNet, alexnet
+from .mobilenetv2 import MobileNetV2, mobilenetv2
+from .resnet import ResNet, resnet18, resnet50
+
+BACKBONES: dict[str, Callable[..., nn.Module]] = {
+    "resnet50": resnet50,
+    "resnet18": resnet18,
+    "alexnet": alexnet,
+    "mobilenetv2": mobilenetv2,
+}
+# backbones whose width can be scaled; resnet50 is fixed by the published weights
+WIDTH_SCALABLE = ("resnet18", "alexnet", "mobilenetv2")
+
+
+def build_backbone(name: str, width_mult: float = 1.0) -> nn.Module:
+    """Build a backbone by name; raises ``ValueError`` naming the allowed choices."""
+    if name not in BACKBONES:
+        raise ValueError(f"unknown backbone {name!r}; choose one of {sorted(BACKBONES)}")
+    if not width_mult > 0:
+        raise ValueError(f"width_mult must be > 0, got {width_mult!r}")
+    if name in WIDTH_SCALABLE:
+        return BACKBONES[name](width_mult=width_mult)
+    if width_mult != 1.0:
+        raise ValueError(f"backbone {name!r} has a fixed width (published layout); "
+                         f"width_mult must be 1.0, got {width_mult!r}; width can be scaled for "
+                         f"{list(WIDTH_SCALABLE)}")
+    return BACKBONES[name]()
+
+
+__all__ = ["BACKBONES", "WIDTH_SCALABLE", "build_backbone", "AlexNet", "MobileNetV2", "ResNet",
+           "alexnet", "mobilenetv2", "resnet18", "resnet50"]

@@ -1,0 +1,48 @@
+"""``build_model``: compose backbone, neck and head by name."""
+from __future__ import annotations
+
+from .backbones import BACKBONES, build_backbone
+from .head import CARHead
+from .neck import Neck
+from .siamcar import SiamCARModel
+
+
+def _check_positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def build_model(backbone: str = "resnet50", width_mult: float = 1.0, neck_channels: int = 256,
+                head_channels: int = 256, head_num_convs: int = 4) -> SiamCARModel:
+    """Build a SiamCAR network. The defaults give the published ResNet-50 layout.
+
+    backbone: one of ``resnet50`` (published weights), ``resnet18``, ``alexnet``,
+        ``mobilenetv2``.
+    width_mult: channel multiplier of the backbone (not for ``resnet50``).
+    neck_channels: channels of each neck output (and of each correlation response).
+    head_channels: channels of the ``down`` layer output and of the head towers
+        (GroupNorm uses min(32, channels // 8) groups, rounded to a divisor).
+    head_num_convs: conv layers in each head tower.
+
+    Small fast example: ``build_model("alexnet", width_mult=0.5, neck_channels=64,
+    head_channels=64, head_num_convs=2)``. ``build_model(**model.config)`` rebuilds a model.
+    """
+    if backbone not in BACKBONES:
+        raise ValueError(f"unknown backbone {backbone!r}; choose one of {sorted(BACKBONES)}")
+    if isinstance(width_mult, bool) or not isinstance(width_mult, (int, float)):
+        raise ValueError(f"width_mult must be a number > 0, got {width_mult!r}")
+    _check_positive_int("neck_channels", neck_channels)
+    _check_positive_int("head_channels", head_channels)
+    _check_positive_int("head_num_convs", head_num_convs)
+    config = {"backbone": backbone, "width_mult": float(width_mult),
+              "neck_channels": neck_channels, "head_channels": head_channels,
+              "head_num_convs": head_num_convs}
+    features = build_backbone(backbone, float(width_mult))
+    neck = Neck(features.out_channels, neck_channels)
+    head = CARHead(head_channels, head_num_convs)
+    model = SiamCARModel(features, neck, head, config)
+    if model.score_size < 1:
+        raise ValueError(f"backbone {backbone!r} gives no response map for "
+                         f"{model.template_size}/{model.search_size} crops")
+    return model

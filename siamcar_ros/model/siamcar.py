@@ -1,0 +1,75 @@
+"""The Siamese network: backbone -> neck -> depth-wise correlation per layer -> ``down`` -> CAR head."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .head import CARHead
+from .neck import Neck
+from .xcorr import xcorr_depthwise
+
+TEMPLATE_SIZE = 127
+SEARCH_SIZE = 255
+
+
+class SiamCARModel(nn.Module):
+    """SiamCAR network. Inputs are float32 B x 3 x H x W crops with raw 0..255 BGR values.
+
+    Tracking: ``template(z)`` once per target, then ``track(x)`` per frame. Training:
+    ``forward(template, search)`` on batches. All three return / use the dict
+    ``cls`` (B x 2 x S x S logits), ``loc`` (B x 4 x S x S, l, t, r, b in search-crop pixels,
+    already exp'ed), ``cen`` (B x 1 x S x S logits), S = ``score_size``.
+
+    Cell (i, j) of the maps sits at search-crop pixel
+    ``(score_offset + stride * j, score_offset + stride * i)``.
+    """
+
+    template_size = TEMPLATE_SIZE
+    search_size = SEARCH_SIZE
+
+    def __init__(self, backbone: nn.Module, neck: Neck, head: CARHead, config: dict):
+        super().__init__()
+        self.backbone = backbone
+        self.neck = neck
+        self.car_head = head
+        num_maps = len(backbone.out_channels)
+        head_channels = head.cls_logits.in_channels
+        # a 1x1 transposed conv: the published weights store it as in x out x 1 x 1
+        self.down = nn.ConvTranspose2d(num_maps * neck.out_channels, head_channels, 1, 1)
+        self.stride = backbone.stride
+        template_features = neck.output_size(backbone.feature_size(self.template_size))
+        self.score_size = backbone.feature_size(self.search_size) - template_features + 1
+        self.config = dict(config)
+        self.zf: list[torch.Tensor] | None = None
+
+    @property
+    def score_offset(self) -> float:
+        """Search-crop pixel of cell (0, 0) (31 for ResNet-50, 63 for AlexNet)."""
+        return (self.search_size - 1) / 2 - self.stride * (self.score_size - 1) / 2
+
+    def _features(self, image: torch.Tensor) -> list[torch.Tensor]:
+        if image.dim() != 4 or image.size(1) != 3:
+            raise ValueError(f"expected a B x 3 x H x W image tensor, got shape {tuple(image.shape)}")
+        return self.neck(self.backbone(image))
+
+    def _head(self, search_features: list[torch.Tensor],
+              template_features: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        responses = [xcorr_depthwise(x, z) for x, z in zip(search_features, template_features)]
+        cls, loc, cen = self.car_head(self.down(torch.cat(responses, dim=1)))
+        return {"cls": cls, "loc": loc, "cen": cen}
+
+    def template(self, z: torch.Tensor) -> None:
+        """Compute and keep the template features (B x 3 x 127 x 127 crop)."""
+        self.zf = self._features(z)
+
+    def track(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Head outputs for a search crop against the stored template."""
+        if self.zf is None:
+            raise RuntimeError("track() called before template(): set the target template first")
+        return self._head(self._features(x), self.zf)
+
+    def forward(self, template: torch.Tensor, search: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Batched template/search pairs (training); does not touch the stored template."""
+        if template.size(0) != search.size(0):
+            raise ValueError(f"template batch {template.size(0)} != search batch {search.size(0)}")
+        return self._head(self._features(search), self._features(template))

@@ -1,0 +1,21 @@
+"""Depth-wise cross-correlation of search features with template features."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def xcorr_depthwise(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """Correlate each channel of ``search`` (B x C x H x W) with the same channel of
+    ``kernel`` (B x C x h x w), sample by sample: B x C x (H-h+1) x (W-w+1).
+
+    The batch is folded into the channel axis so one grouped convolution does it all.
+    """
+    if search.dim() != 4 or kernel.dim() != 4 or search.shape[:2] != kernel.shape[:2]:
+        raise ValueError("xcorr_depthwise needs B x C x H x W search and kernel with the same "
+                         f"B and C, got {tuple(search.shape)} and {tuple(kernel.shape)}")
+    batch, channels = kernel.shape[:2]
+    folded_search = search.reshape(1, batch * channels, search.size(2), search.size(3))
+    folded_kernel = kernel.reshape(batch * channels, 1, kernel.size(2), kernel.size(3))
+    response = F.conv2d(folded_search, folded_kernel, groups=batch * channels)
+    return response.view(batch, channels, response.size(2), response.size(3))
