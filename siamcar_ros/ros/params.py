@@ -1,0 +1,195 @@
+"""The node's parameters: one table (name, default, meaning, when it may change) and its checks.
+
+Pure Python (no rclpy): the node declares its ROS parameters from `PARAMETER_SPECS`,
+`config/tracker.yaml` lists the same names, and `validate_parameters` is the single place
+where values are checked, with errors naming the parameter and the allowed values.
+
+When a parameter may change (`ParameterSpec.changes`):
+- "live":      at any time; applied from the next processed frame (tracking hyper-parameters,
+               loss detection, output details).
+- "configure": read at configure; refused while the node holds a model (inactive or active),
+               because the change needs a new model or new subscriptions:
+               deactivate, cleanup, set it, configure again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+BACKBONES = ("resnet50", "resnet18", "alexnet", "mobilenetv2")
+STRATEGIES = ("coarse_to_fine", "reference")
+PRESETS = ("OTB100", "GOT10K", "UAV123", "LaSOT")
+IMAGE_TYPES = ("raw", "compressed")
+QOS_RELIABILITIES = ("best_effort", "reliable")
+TRACKING_HYPER_PARAMETERS = ("penalty_k", "window_influence", "lr")
+
+
+class ParameterError(ValueError):
+    """A parameter value outside what the node accepts; `name` is the parameter."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(f"parameter '{name}': {message}")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    name: str
+    default: Any
+    description: str
+    changes: str  # "live" or "configure"
+
+
+PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
+    # Model
+    ParameterSpec("checkpoint", "", "model checkpoint (.pth); empty = bundled default model", "configure"),
+    ParameterSpec("backbone", "", f"backbone name {BACKBONES}; empty = as stored in the checkpoint", "configure"),
+    ParameterSpec("device", "auto", "auto, cpu, cuda or cuda:N; CUDA without a GPU falls back to cpu", "configure"),
+    ParameterSpec("half", False, "half precision on CUDA (ignored on cpu)", "configure"),
+    # Tracking hyper-parameters
+    ParameterSpec("strategy", "coarse_to_fine", f"box decoding {STRATEGIES}", "live"),
+    ParameterSpec("preset", "", f"hyper-parameter preset {PRESETS}; empty = tracker defaults", "live"),
+    ParameterSpec("penalty_k", -1.0, "scale/aspect change penalty k >= 0; negative = from preset", "live"),
+    ParameterSpec("window_influence", -1.0, "cosine window weight 0..1; negative = from preset", "live"),
+    ParameterSpec("lr", -1.0, "box size smoothing rate 0..1; negative = from preset", "live"),
+    # Target loss
+    ParameterSpec("lost_threshold", 0.2, "confidence below which a frame counts as a miss, 0..1", "live"),
+    ParameterSpec("lost_patience", 10, "consecutive misses before the state becomes LOST, >= 1", "live"),
+    # Processing
+    ParameterSpec("rate_hz", 30.0, "maximum processing rate in frames/s, 0 < rate_hz <= 1000", "configure"),
+    ParameterSpec("frame_buffer_length", 30, "recent frames kept for stamped init boxes, 1..1000", "configure"),
+    ParameterSpec("init_stamp_tolerance_ms", 20.0, "nearest-frame match for an init stamp, ms >= 0", "live"),
+    # Interfaces
+    ParameterSpec("image_topic", "image_raw", "camera topic (relative names follow the namespace)", "configure"),
+    ParameterSpec("image_type", "raw", f"{IMAGE_TYPES}: sensor_msgs/Image or CompressedImage", "configure"),
+    ParameterSpec("init_topic", "init_bbox", "vision_msgs/Detection2D init boxes", "configure"),
+    ParameterSpec("qos_reliability", "best_effort", f"image subscription {QOS_RELIABILITIES}", "configure"),
+    ParameterSpec("qos_depth", 5, "image subscription queue depth, 1..100", "configure"),
+    ParameterSpec("publish_debug_image", True, "render ~/debug_image (only while subscribed)", "live"),
+    ParameterSpec("class_id", "target", "class_id of the published detection result", "live"),
+)
+
+SPECS_BY_NAME = {spec.name: spec for spec in PARAMETER_SPECS}
+LIVE_PARAMETERS = frozenset(s.name for s in PARAMETER_SPECS if s.changes == "live")
+CONFIGURE_PARAMETERS = frozenset(s.name for s in PARAMETER_SPECS if s.changes == "configure")
+
+
+@dataclass(frozen=True)
+class NodeParameters:
+    """Validated parameter values (field names = parameter names)."""
+
+    checkpoint: str
+    backbone: str
+    device: str
+    half: bool
+    strategy: str
+    preset: str
+    penalty_k: float
+    window_influence: float
+    lr: float
+    lost_threshold: float
+    lost_patience: int
+    rate_hz: float
+    frame_buffer_length: int
+    init_stamp_tolerance_ms: float
+    image_topic: str
+    image_type: str
+    init_topic: str
+    qos_reliability: str
+    qos_depth: int
+    publish_debug_image: bool
+    class_id: str
+
+    @classmethod
+    def defaults(cls) -> "NodeParameters":
+        return validate_parameters({s.name: s.default for s in PARAMETER_SPECS})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def replaced(self, changes: dict[str, Any]) -> "NodeParameters":
+        """A validated copy with `changes` applied (raises ParameterError)."""
+        return validate_parameters({**self.as_dict(), **changes})
+
+
+def validate_parameters(values: dict[str, Any]) -> NodeParameters:
+    """Check every value; raise ParameterError naming the first bad parameter."""
+    unknown = sorted(set(values) - set(SPECS_BY_NAME))
+    if unknown:
+        raise ParameterError(unknown[0], f"unknown parameter; known: {', '.join(SPECS_BY_NAME)}")
+    merged = {s.name: values.get(s.name, s.default) for s in PARAMETER_SPECS}
+    for name, value in merged.items():
+        _check_type(name, value, SPECS_BY_NAME[name].default)
+    _check_choices(merged)
+    _check_ranges(merged)
+    return NodeParameters(**merged)
+
+
+def _check_type(name: str, value: Any, default: Any) -> None:
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise ParameterError(name, f"expected {type(default).__name__}, got {value!r}")
+
+
+def _check_choices(v: dict[str, Any]) -> None:
+    choices = {
+        "backbone": ("",) + BACKBONES,
+        "strategy": STRATEGIES,
+        "preset": ("",) + PRESETS,
+        "image_type": IMAGE_TYPES,
+        "qos_reliability": QOS_RELIABILITIES,
+    }
+    for name, allowed in choices.items():
+        if v[name] not in allowed:
+            shown = ", ".join(repr(a) for a in allowed)
+            raise ParameterError(name, f"{v[name]!r} is not one of {shown}")
+    device = v["device"]
+    if not (device in ("auto", "cpu", "cuda") or _is_cuda_index(device)):
+        raise ParameterError("device", f"{device!r} is not one of 'auto', 'cpu', 'cuda', 'cuda:N'")
+    for name in ("image_topic", "init_topic", "class_id"):
+        if not v[name].strip():
+            raise ParameterError(name, "must not be empty")
+
+
+def _is_cuda_index(device: str) -> bool:
+    prefix, _, index = device.partition(":")
+    return prefix == "cuda" and index.isdigit()
+
+
+def _check_ranges(v: dict[str, Any]) -> None:
+    for name in ("penalty_k", "window_influence", "lr", "lost_threshold", "rate_hz",
+                 "init_stamp_tolerance_ms"):
+        if not math.isfinite(v[name]):
+            raise ParameterError(name, f"must be a finite number, got {v[name]!r}")
+    for name in ("window_influence", "lr"):
+        _require(name, v[name] <= 1.0, "must be <= 1 (or negative to take the preset's value)")
+    _require("lost_threshold", 0.0 <= v["lost_threshold"] <= 1.0, "must be within 0..1")
+    _require("lost_patience", v["lost_patience"] >= 1, "must be >= 1")
+    _require("rate_hz", 0.0 < v["rate_hz"] <= 1000.0, "must be within (0, 1000]")
+    _require("frame_buffer_length", 1 <= v["frame_buffer_length"] <= 1000, "must be within 1..1000")
+    _require("init_stamp_tolerance_ms", v["init_stamp_tolerance_ms"] >= 0, "must be >= 0")
+    _require("qos_depth", 1 <= v["qos_depth"] <= 100, "must be within 1..100")
+
+
+def _require(name: str, condition: bool, message: str) -> None:
+    if not condition:
+        raise ParameterError(name, message)
+
+
+def tracker_param_overrides(params: NodeParameters) -> dict[str, Any]:
+    """Hyper-parameters set explicitly (non-negative) plus the strategy, for TrackerParams."""
+    overrides: dict[str, Any] = {"strategy": params.strategy}
+    for name in TRACKING_HYPER_PARAMETERS:
+        value = getattr(params, name)
+        if value >= 0:
+            overrides[name] = float(value)
+    return overrides

@@ -1,0 +1,122 @@
+"""The node's frame buffer, loss monitor, init-box checks and follow-me figures (no ROS)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from siamcar_ros.ros.frame_buffer import FrameBuffer, FrameLookupError, FrameOrderError
+from siamcar_ros.ros.init_box import InitBoxError, init_box_to_xywh
+from siamcar_ros.ros.overlay import draw_overlay
+from siamcar_ros.ros.target_state import LossMonitor, TrackingState, follow_figures
+
+MS = 1_000_000
+
+
+def filled_buffer(stamps_ms, capacity=5):
+    buffer = FrameBuffer(capacity)
+    for stamp in stamps_ms:
+        buffer.push(stamp * MS, f"frame{stamp}", received_ns=0)
+    return buffer
+
+
+def test_take_newest_skips_and_counts_unprocessed_frames():
+    buffer = filled_buffer([10, 20, 30])
+    frame, skipped = buffer.take_newest()
+    assert frame.message == "frame30" and skipped == 2
+    assert buffer.take_newest() == (None, 0)
+    buffer.push(40 * MS, "frame40", 0)
+    frame, skipped = buffer.take_newest()
+    assert frame.message == "frame40" and skipped == 0
+
+
+def test_capacity_keeps_only_the_newest_frames():
+    buffer = filled_buffer(range(10, 100, 10), capacity=3)
+    assert len(buffer) == 3
+    with pytest.raises(FrameLookupError, match="older than the oldest"):
+        buffer.find(20 * MS, tolerance_ns=MS)
+
+
+def test_find_exact_nearest_and_zero_stamp():
+    buffer = filled_buffer([10, 20, 30])
+    assert buffer.find(20 * MS, tolerance_ns=0).message == "frame20"
+    assert buffer.find(21 * MS, tolerance_ns=2 * MS).message == "frame20"
+    assert buffer.find(0, tolerance_ns=0).message == "frame30"
+
+
+def test_find_refuses_gaps_future_stamps_and_an_empty_buffer():
+    buffer = filled_buffer([10, 20, 30])
+    with pytest.raises(FrameLookupError, match="no buffered frame within"):
+        buffer.find(15 * MS, tolerance_ns=2 * MS)
+    with pytest.raises(FrameLookupError, match="not been received"):
+        buffer.find(50 * MS, tolerance_ns=2 * MS)
+    with pytest.raises(FrameLookupError, match="no image received yet"):
+        FrameBuffer(3).find(0, tolerance_ns=0)
+
+
+def test_out_of_order_frames_are_refused_and_clear_allows_a_clock_jump_back():
+    buffer = filled_buffer([10, 20])
+    with pytest.raises(FrameOrderError, match="stamp order"):
+        buffer.push(15 * MS, "late", 0)
+    with pytest.raises(FrameOrderError):
+        buffer.push(20 * MS, "duplicate", 0)
+    buffer.clear()
+    buffer.push(1 * MS, "after reset", 0)
+    assert buffer.take_newest()[0].message == "after reset"
+
+
+def test_newer_than_and_mark_all_taken():
+    buffer = filled_buffer([10, 20, 30])
+    assert [f.message for f in buffer.newer_than(10 * MS)] == ["frame20", "frame30"]
+    buffer.mark_all_taken()
+    assert buffer.take_newest() == (None, 0)
+
+
+def test_loss_monitor_goes_lost_after_patience_and_recovers():
+    monitor = LossMonitor(lost_threshold=0.5, lost_patience=3)
+    assert monitor.update(0.0) is None and monitor.state == TrackingState.IDLE
+    monitor.start()
+    assert [monitor.update(c) for c in (0.1, 0.1)] == [None, None]
+    assert monitor.update(0.9) is None  # a good frame resets the count
+    assert [monitor.update(c) for c in (0.1, 0.1, 0.1)] == [None, None, TrackingState.LOST]
+    assert monitor.update(0.2) is None and monitor.state == TrackingState.LOST
+    assert monitor.update(0.6) == TrackingState.TRACKING
+    monitor.stop()
+    assert monitor.state == TrackingState.IDLE
+
+
+def test_follow_figures_are_normalised_offsets_and_area():
+    centred = follow_figures((270, 190, 100, 100), 640, 480)
+    assert centred.offset_x == pytest.approx(0.0) and centred.offset_y == pytest.approx(0.0)
+    assert centred.area_fraction == pytest.approx(100 * 100 / (640 * 480))
+    corner = follow_figures((0, 0, 2, 2), 640, 480)
+    assert corner.offset_x == pytest.approx(-1 + 1 / 320) and corner.offset_y < -0.99
+    assert follow_figures((600, 0, 200, 10), 640, 480).offset_x == 1.0  # clipped
+
+
+def test_init_box_centre_size_to_top_left_and_clipping():
+    assert init_box_to_xywh(50, 40, 20, 10, 640, 480) == (40, 35, 20, 10)
+    assert init_box_to_xywh(5, 5, 20, 20, 640, 480) == (0, 0, 15, 15)
+    assert init_box_to_xywh(100, 100, 0, 0, 640, 480) is None  # cancels
+
+
+@pytest.mark.parametrize(
+    "box, message",
+    [
+        ((math.nan, 10, 20, 20), "NaN"),
+        ((10, 10, math.inf, 20), "NaN or infinite"),
+        ((10, 10, 0, 20), "non-positive"),
+        ((10, 10, -5, 20), "non-positive"),
+        ((900, 100, 20, 20), "outside"),
+        ((100, -30, 20, 20), "outside"),
+    ],
+)
+def test_bad_init_boxes_are_refused(box, message):
+    with pytest.raises(InitBoxError, match=message):
+        init_box_to_xywh(*box, 640, 480)
+
+
+def test_overlay_draws_on_a_copy():
+    frame = np.zeros((60, 80, 3), np.uint8)
+    out = draw_overlay(frame, (10, 10, 20, 20), TrackingState.TRACKING, 0.8, 30.0)
+    assert frame.sum() == 0 and out[30, 20].tolist() == [0, 220, 0]
