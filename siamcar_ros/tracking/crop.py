@@ -1,0 +1,120 @@
+"""Template and search crops, made on the device the network runs on.
+
+Geometry (method.md, "Crops"): a target of size (w, h) with context amount ``c`` gets a
+square context region of side ``s_z = sqrt((w + c(w+h)) (h + c(w+h)))``. The template crop
+takes ``round(s_z)`` image pixels around the target centre and resizes them to 127x127; the
+search crop takes ``round(s_z * 255 / 127)`` pixels and resizes them to 255x255. The window's
+top-left corner is ``floor(centre - (side + 1) / 2 + 0.5)`` on each axis. Pixels of the
+window that fall outside the image take the per-channel mean of the first frame.
+
+The frame arrives once per frame as an ``HxWx3`` uint8 tensor on the device. Instead of
+building the padded window (which for a large target can be many times the image) and
+resizing it, :func:`crop_and_resize` computes, per output row and column, the two source
+pixels and weights that OpenCV's ``INTER_LINEAR`` resize would use on the padded window
+(half-pixel centres, no anti-aliasing, edge samples clamped to the window), gathers only
+those pixels, and substitutes the mean for the ones outside the image. The result equals
+"pad with the mean, then ``cv2.resize(..., INTER_LINEAR)``" up to float rounding, and its
+cost does not depend on the size of the window.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+__all__ = [
+    "CropWindow",
+    "context_side",
+    "crop_window",
+    "crop_and_resize",
+    "frame_to_tensor",
+    "channel_mean",
+]
+
+
+@dataclass(frozen=True)
+class CropWindow:
+    """A square window of the image: top-left pixel (x0, y0) and side length in pixels."""
+
+    x0: int
+    y0: int
+    side: int
+
+
+def context_side(size_wh, context_amount: float) -> float:
+    """Side ``s_z`` of the square context region around a target of size (w, h), unrounded."""
+    width, height = float(size_wh[0]), float(size_wh[1])
+    context = context_amount * (width + height)
+    return math.sqrt((width + context) * (height + context))
+
+
+def crop_window(center_xy, side: int) -> CropWindow:
+    """The window of ``side`` pixels centred on ``center_xy`` (the public implementation's rule)."""
+    if side < 1:
+        raise ValueError(f"crop side must be at least 1 pixel, got {side}")
+    offset = (side + 1) / 2.0
+    x0 = math.floor(float(center_xy[0]) - offset + 0.5)
+    y0 = math.floor(float(center_xy[1]) - offset + 0.5)
+    return CropWindow(int(x0), int(y0), int(side))
+
+
+def frame_to_tensor(frame_bgr: np.ndarray, device: torch.device) -> torch.Tensor:
+    """Upload an ``HxWx3`` uint8 frame to ``device`` as-is (no copy on the CPU)."""
+    return torch.from_numpy(np.ascontiguousarray(frame_bgr)).to(device, non_blocking=True)
+
+
+def channel_mean(frame: torch.Tensor) -> torch.Tensor:
+    """Per-channel mean of an ``HxWx3`` frame tensor, float32 of shape (3,)."""
+    return frame.reshape(-1, frame.shape[-1]).float().mean(dim=0)
+
+
+def _linear_samples(start: int, side: int, out_size: int, limit: int, device: torch.device):
+    """Source pixels and weights along one axis, as cv2 INTER_LINEAR reads the window.
+
+    Returns image indices of the lower and upper neighbour (clamped into the image for the
+    gather), the weight of the upper neighbour, and masks telling which neighbours really lie
+    inside the image (the others read the padding mean).
+    """
+    scale = side / out_size
+    source = (torch.arange(out_size, device=device, dtype=torch.float64) + 0.5) * scale - 0.5
+    source = source.clamp(min=0.0)
+    lower = source.floor().long().clamp(max=side - 1)
+    upper = (lower + 1).clamp(max=side - 1)
+    upper_weight = (source - lower).clamp(0.0, 1.0).float()
+    lower_img, upper_img = lower + start, upper + start
+    lower_inside = (lower_img >= 0) & (lower_img < limit)
+    upper_inside = (upper_img >= 0) & (upper_img < limit)
+    return (
+        lower_img.clamp(0, limit - 1),
+        upper_img.clamp(0, limit - 1),
+        upper_weight,
+        lower_inside,
+        upper_inside,
+    )
+
+
+def crop_and_resize(
+    frame: torch.Tensor, window: CropWindow, out_size: int, pad_value: torch.Tensor
+) -> torch.Tensor:
+    """Crop ``window`` from an ``HxWxC`` uint8 frame tensor, pad with ``pad_value``, resize.
+
+    Returns a float32 ``1xCxout_sizexout_size`` tensor of raw 0..255 values on the frame's
+    device, channels in the frame's order (BGR for the tracker).
+    """
+    height, width = int(frame.shape[0]), int(frame.shape[1])
+    device = frame.device
+    ys = _linear_samples(window.y0, window.side, out_size, height, device)
+    xs = _linear_samples(window.x0, window.side, out_size, width, device)
+    row_index = torch.cat([ys[0], ys[1]])
+    col_index = torch.cat([xs[0], xs[1]])
+    # Gather only the 2*out_size rows and columns the interpolation reads.
+    patch = frame.index_select(0, row_index).index_select(1, col_index).float()
+    row_inside = torch.cat([ys[3], ys[4]])
+    col_inside = torch.cat([xs[3], xs[4]])
+    inside = (row_inside[:, None] & col_inside[None, :])[..., None]
+    patch = torch.where(inside, patch, pad_value.to(device=device, dtype=patch.dtype))
+    rows = torch.lerp(patch[:out_size], patch[out_size:], ys[2][:, None, None])
+    resized = torch.lerp(rows[:, :out_size], rows[:, out_size:], xs[2][None, :, None])
+    return resized.permute(2, 0, 1).unsqueeze(0).contiguous()

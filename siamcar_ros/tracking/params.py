@@ -1,0 +1,102 @@
+"""Tracker hyper-parameters: one validated dataclass and the published presets by name."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .decode import STRATEGIES
+
+__all__ = ["TrackerParams", "PRESETS"]
+
+# (lr, penalty_k, window_influence) published with the ResNet-50 weights, per benchmark;
+# "default" is the public configuration file's setting.
+PRESETS: dict[str, dict[str, float]] = {
+    "OTB100": {"lr": 0.35, "penalty_k": 0.2, "window_influence": 0.45},
+    "GOT10K": {"lr": 0.7, "penalty_k": 0.06, "window_influence": 0.1},
+    "UAV123": {"lr": 0.4, "penalty_k": 0.2, "window_influence": 0.3},
+    "LaSOT": {"lr": 0.33, "penalty_k": 0.04, "window_influence": 0.3},
+    "default": {"lr": 0.33, "penalty_k": 0.04, "window_influence": 0.44},
+}
+
+# Accepted spellings -> preset key (case, '-', '_' and spaces ignored).
+_PRESET_ALIASES = {name.lower().replace("-", ""): name for name in PRESETS}
+_PRESET_ALIASES.update({"otb": "OTB100", "otb2015": "OTB100", "got": "GOT10K", "uav": "UAV123"})
+
+# name -> (lowest, highest, description of the range) for the numeric fields.
+_RANGES = {
+    "penalty_k": (0.0, 10.0, "0 <= penalty_k <= 10"),
+    "window_influence": (0.0, 1.0, "0 <= window_influence <= 1"),
+    "lr": (0.0, 1.0, "0 <= lr <= 1"),
+    "context_amount": (0.0, 10.0, "0 < context_amount <= 10"),
+}
+
+
+def _normalise_preset_name(name: str) -> str:
+    return name.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+
+
+@dataclass(frozen=True)
+class TrackerParams:
+    """Hyper-parameters of :class:`~siamcar_ros.tracking.tracker.SiamCARTracker`.
+
+    - ``penalty_k``: strength of the scale/ratio-change penalty P = exp(-(r_c s_c - 1) k).
+    - ``window_influence``: weight of the Hanning (cosine) window against the penalised score.
+    - ``lr``: size smoothing; the new size is blended in at rate P * cls * lr.
+    - ``context_amount``: context added around the target for the crops (0.5 in the paper).
+    - ``strategy``: ``"coarse_to_fine"`` (the paper) or ``"reference"`` (the public code).
+    """
+
+    penalty_k: float = PRESETS["default"]["penalty_k"]
+    window_influence: float = PRESETS["default"]["window_influence"]
+    lr: float = PRESETS["default"]["lr"]
+    context_amount: float = 0.5
+    strategy: str = "coarse_to_fine"
+
+    def __post_init__(self) -> None:
+        for name, (lowest, highest, allowed) in _RANGES.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"tracker parameter {name!r} must be a number ({allowed}), "
+                                 f"got {value!r}")
+            value = float(value)
+            too_small = value <= lowest if name == "context_amount" else value < lowest
+            if not math.isfinite(value) or too_small or value > highest:
+                raise ValueError(f"tracker parameter {name!r} is {value!r}; allowed: {allowed}")
+            object.__setattr__(self, name, value)
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"tracker parameter 'strategy' is {self.strategy!r}; "
+                             f"allowed: {', '.join(STRATEGIES)}")
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> "TrackerParams":
+        """A published preset by name (OTB100, GOT10K, UAV123, LaSOT, default), plus overrides."""
+        key = _PRESET_ALIASES.get(_normalise_preset_name(str(name)))
+        if key is None:
+            raise ValueError(f"unknown tracker preset {name!r}; allowed: {', '.join(PRESETS)}")
+        return cls.from_dict({**PRESETS[key], **overrides})
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "TrackerParams":
+        """Build from a mapping (e.g. a YAML file); a ``preset`` key selects the starting point."""
+        values = dict(values)
+        preset = values.pop("preset", None)
+        unknown = sorted(set(values) - set(cls.field_names()))
+        if unknown:
+            raise ValueError(f"unknown tracker parameter(s) {', '.join(map(repr, unknown))}; "
+                             f"allowed: preset, {', '.join(cls.field_names())}")
+        if preset is not None:
+            return cls.from_preset(preset, **values)
+        return cls(**values)
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(field.name for field in dataclasses.fields(cls))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> "TrackerParams":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
