@@ -254,7 +254,7 @@ def load_imagenet_backbone(model: SiamCARModel, path: str | os.PathLike) -> dict
         new_state[key] = adapted.to(target[key].dtype)
         report["adapted" if adapted is not tensor else "loaded"].append(key)
     # older torchvision files have no BN batch counters; those are not weights
-    missing = [k for k in target if k not in new_state and not k.endswith("num_batches_tracked")]
+    missing = [k for k in target if k not in state_dict and not k.endswith("num_batches_tracked")]
     if missing or unexpected or misshaped:
         problems = [f"{len(keys)} {what}: {_listing(keys)}" for what, keys in
                     (("missing keys", missing), ("unexpected keys", unexpected),
