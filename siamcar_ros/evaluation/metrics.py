@@ -1,0 +1,213 @@
+"""One-pass evaluation metrics, computed the way the benchmark toolkits compute them.
+
+Conventions (those of the got10k toolkit and pysot-toolkit):
+- Boxes are ``x, y, w, h``; IoU uses areas ``w * h`` and the intersection
+  ``min(x + w) - max(x)`` (no +1 pixel), clipped to [0, 1].
+- A box's centre is ``x + (w - 1) / 2``; centre error is the Euclidean distance of centres.
+  Normalised centre error divides both centres by the ground-truth width/height first.
+- Success at a threshold counts IoU strictly above it (thresholds 0, 0.05, ..., 1; the AUC
+  is their mean); precision counts centre errors at or below it (0..50 px, score at 20 px);
+  normalised precision likewise over 0..0.5 (score at 0.2).
+- Curves are averaged over sequences (OTB/UAV123/LaSOT style); GOT-10k's AO and SR pool
+  the IoUs of all evaluated frames of all sequences.
+- Frames whose ground truth is unknown (NaN, non-positive size) or marked absent are left
+  out; GOT-10k also leaves out the first frame and clips boxes to the image first.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+SUCCESS_THRESHOLDS = np.linspace(0, 1, 21)
+PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64)
+NORM_PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64) / 100
+PRECISION_INDEX = 20          # 20 px
+NORM_PRECISION_INDEX = 20     # 0.2 of the target size
+
+
+def _as_boxes(boxes, what: str) -> np.ndarray:
+    array = np.asarray(boxes, dtype=np.float64)
+    if array.ndim == 1:
+        array = array[None]
+    if array.ndim != 2 or array.shape[1] != 4:
+        raise ValueError(f"{what} must be N x 4 (x, y, w, h), got shape {array.shape}")
+    return array
+
+
+def clip_to_image(boxes: np.ndarray, image_size: tuple[float, float]) -> np.ndarray:
+    """Clip x, y, w, h boxes to an image of (width, height), as GOT-10k does before IoU."""
+    width, height = image_size
+    clipped = np.array(boxes, dtype=np.float64, copy=True)
+    clipped[:, 0] = np.clip(clipped[:, 0], 0, width)
+    clipped[:, 1] = np.clip(clipped[:, 1], 0, height)
+    clipped[:, 2] = np.clip(clipped[:, 2], 0, width - clipped[:, 0])
+    clipped[:, 3] = np.clip(clipped[:, 3], 0, height - clipped[:, 1])
+    return clipped
+
+
+def iou(boxes_a, boxes_b, image_size: tuple[float, float] | None = None) -> np.ndarray:
+    """Per-row intersection over union of two N x 4 x, y, w, h arrays."""
+    a, b = _as_boxes(boxes_a, "boxes_a"), _as_boxes(boxes_b, "boxes_b")
+    if a.shape != b.shape:
+        raise ValueError(f"box arrays differ in shape: {a.shape} vs {b.shape}")
+    if image_size is not None:
+        a, b = clip_to_image(a, image_size), clip_to_image(b, image_size)
+    left = np.maximum(a[:, 0], b[:, 0])
+    top = np.maximum(a[:, 1], b[:, 1])
+    right = np.minimum(a[:, 0] + a[:, 2], b[:, 0] + b[:, 2])
+    bottom = np.minimum(a[:, 1] + a[:, 3], b[:, 1] + b[:, 3])
+    intersection = np.maximum(right - left, 0) * np.maximum(bottom - top, 0)
+    union = a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - intersection
+    return np.clip(intersection / (union + np.finfo(float).eps), 0.0, 1.0)
+
+
+def box_centres(boxes) -> np.ndarray:
+    boxes = _as_boxes(boxes, "boxes")
+    return boxes[:, :2] + (boxes[:, 2:] - 1) / 2
+
+
+def centre_error(predicted, ground_truth) -> np.ndarray:
+    return np.linalg.norm(box_centres(predicted) - box_centres(ground_truth), axis=1)
+
+
+def normalised_centre_error(predicted, ground_truth) -> np.ndarray:
+    """Centre error with both centres divided by the ground-truth size (pysot-toolkit)."""
+    size = _as_boxes(ground_truth, "ground_truth")[:, 2:] + 1e-16
+    return np.linalg.norm(box_centres(predicted) / size - box_centres(ground_truth) / size,
+                          axis=1)
+
+
+def success_curve(ious: np.ndarray) -> np.ndarray:
+    return np.mean(np.asarray(ious)[:, None] > SUCCESS_THRESHOLDS[None], axis=0)
+
+
+def precision_curve(errors: np.ndarray, thresholds: np.ndarray = PRECISION_THRESHOLDS):
+    return np.mean(np.asarray(errors)[:, None] <= thresholds[None], axis=0)
+
+
+@dataclasses.dataclass
+class SequenceScore:
+    """Per-frame measures of one tracker on one sequence, over the evaluated frames."""
+
+    name: str
+    ious: np.ndarray
+    centre_errors: np.ndarray
+    normalised_errors: np.ndarray
+    attributes: tuple[str, ...] = ()
+    seconds: np.ndarray | None = None     # per-frame tracking times (init frame excluded)
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.ious)
+
+    @property
+    def success_curve(self) -> np.ndarray:
+        return success_curve(self.ious)
+
+    @property
+    def precision_curve(self) -> np.ndarray:
+        return precision_curve(self.centre_errors)
+
+    @property
+    def norm_precision_curve(self) -> np.ndarray:
+        return precision_curve(self.normalised_errors, NORM_PRECISION_THRESHOLDS)
+
+
+def evaluated_frames(ground_truth: np.ndarray, absent: np.ndarray | None = None,
+                     skip_first_frame: bool = False) -> np.ndarray:
+    """Mask of frames that count: known, positive-size ground truth, not marked absent."""
+    ground_truth = _as_boxes(ground_truth, "ground_truth")
+    valid = np.all(np.isfinite(ground_truth), axis=1) & np.all(ground_truth[:, 2:] > 0, axis=1)
+    if absent is not None:
+        valid &= ~np.asarray(absent, bool)
+    if skip_first_frame:
+        valid[:1] = False
+    return valid
+
+
+def score_sequence(name: str, predicted, ground_truth, absent=None,
+                   skip_first_frame: bool = False,
+                   image_size: tuple[float, float] | None = None,
+                   attributes: Iterable[str] = (), seconds=None) -> SequenceScore:
+    """Measure one tracker's boxes against the ground truth of one sequence."""
+    predicted = _as_boxes(predicted, f"{name} predictions")
+    ground_truth = _as_boxes(ground_truth, f"{name} ground truth")
+    if len(predicted) != len(ground_truth):
+        raise ValueError(f"{name}: {len(predicted)} predicted boxes for "
+                         f"{len(ground_truth)} ground-truth frames")
+    valid = evaluated_frames(ground_truth, absent, skip_first_frame)
+    pred, truth = predicted[valid], ground_truth[valid]
+    return SequenceScore(
+        name=name, ious=iou(pred, truth, image_size), centre_errors=centre_error(pred, truth),
+        normalised_errors=normalised_centre_error(pred, truth), attributes=tuple(attributes),
+        seconds=None if seconds is None else np.asarray(seconds, np.float64))
+
+
+@dataclasses.dataclass
+class Summary:
+    """Scores of one tracker over a set of sequences."""
+
+    success_curve: np.ndarray
+    precision_curve: np.ndarray
+    norm_precision_curve: np.ndarray
+    ao: float
+    sr50: float
+    sr75: float
+    num_sequences: int
+    num_frames: int
+    fps: float | None
+
+    @property
+    def success_auc(self) -> float:
+        return float(np.mean(self.success_curve))
+
+    @property
+    def precision(self) -> float:
+        return float(self.precision_curve[PRECISION_INDEX])
+
+    @property
+    def norm_precision(self) -> float:
+        return float(self.norm_precision_curve[NORM_PRECISION_INDEX])
+
+    def as_dict(self) -> dict:
+        return {"success_auc": self.success_auc, "precision": self.precision,
+                "norm_precision": self.norm_precision, "ao": self.ao, "sr50": self.sr50,
+                "sr75": self.sr75, "fps": self.fps, "num_sequences": self.num_sequences,
+                "num_frames": self.num_frames,
+                "success_curve": self.success_curve.tolist(),
+                "precision_curve": self.precision_curve.tolist(),
+                "norm_precision_curve": self.norm_precision_curve.tolist()}
+
+
+def summarise(scores: Sequence[SequenceScore]) -> Summary:
+    """Average curves over sequences; pool frames for AO/SR; frames per second overall.
+
+    Sequences with no evaluated frame (all absent) are left out.
+    """
+    counted = [s for s in scores if s.num_frames > 0]
+    if not counted:
+        raise ValueError("no sequence has an evaluated frame to score")
+    pooled = np.concatenate([s.ious for s in counted])
+    timed = [s.seconds for s in scores if s.seconds is not None and len(s.seconds)]
+    total_time = float(sum(t.sum() for t in timed))
+    fps = sum(len(t) for t in timed) / total_time if timed and total_time > 0 else None
+    return Summary(
+        success_curve=np.mean([s.success_curve for s in counted], axis=0),
+        precision_curve=np.mean([s.precision_curve for s in counted], axis=0),
+        norm_precision_curve=np.mean([s.norm_precision_curve for s in counted], axis=0),
+        ao=float(np.mean(pooled)), sr50=float(np.mean(pooled > 0.5)),
+        sr75=float(np.mean(pooled > 0.75)), num_sequences=len(counted),
+        num_frames=len(pooled), fps=fps)
+
+
+def summarise_by_attribute(scores: Sequence[SequenceScore]) -> dict[str, Summary]:
+    """A Summary per sequence attribute (sequences carrying it), sorted by attribute name."""
+    names = sorted({a for s in scores for a in s.attributes})
+    by_attribute = {}
+    for name in names:
+        having = [s for s in scores if name in s.attributes and s.num_frames > 0]
+        if having:
+            by_attribute[name] = summarise(having)
+    return by_attribute
