@@ -238,10 +238,18 @@ class Trainer:
             if self.iteration % self.iterations_per_epoch == 0:
                 self.save(self.output_dir / f"checkpoint_epoch{epoch + 1:03d}.pth")
         progress.close()
+        self._synchronise_buffers()
         self.save(self.output_dir / LATEST_CHECKPOINT)
         if self.context.is_main and self.iteration >= self.total_iterations:
             save_checkpoint(self.output_dir / "model_final.pth", self.model)
         return recent
+
+    def _synchronise_buffers(self) -> None:
+        """DDP keeps parameters identical but each rank's last forward updates its own
+        batch-norm statistics: take rank 0's so every rank ends with the same model."""
+        if self.context.distributed:
+            for buffer in self.model.buffers():
+                dist.broadcast(buffer.data, src=0)
 
     def _log(self, window: dict, lr: float, epoch: int, since: float, started: float) -> dict:
         means = {key: sum(values) / len(values) for key, values in window.items()}
