@@ -65,11 +65,13 @@ def test_out_of_order_frames_are_refused_and_clear_allows_a_clock_jump_back():
     assert buffer.take_newest()[0].message == "after reset"
 
 
-def test_newer_than_and_mark_all_taken():
+def test_newer_than_and_mark_taken():
     buffer = filled_buffer([10, 20, 30])
-    assert [f.message for f in buffer.newer_than(10 * MS)] == ["frame20", "frame30"]
-    buffer.mark_all_taken()
-    assert buffer.take_newest() == (None, 0)
+    newer = buffer.newer_than(10 * MS)
+    assert [f.message for f in newer] == ["frame20", "frame30"]
+    buffer.mark_taken(newer[0].sequence)
+    frame, skipped = buffer.take_newest()
+    assert frame.message == "frame30" and skipped == 0
 
 
 def test_loss_monitor_goes_lost_after_patience_and_recovers():

@@ -79,10 +79,10 @@ class FrameBuffer:
             self._taken_sequence = newest.sequence
             return newest, skipped
 
-    def mark_all_taken(self) -> None:
-        """Count everything received so far as handled (e.g. after initialising on it)."""
+    def mark_taken(self, sequence: int) -> None:
+        """Count frames up to `sequence` as handled (e.g. initialised on or caught up with)."""
         with self._lock:
-            self._taken_sequence = self._next_sequence - 1
+            self._taken_sequence = max(self._taken_sequence, sequence)
 
     def newer_than(self, stamp_ns: int) -> list[BufferedFrame]:
         """Buffered frames stamped after `stamp_ns`, oldest first."""

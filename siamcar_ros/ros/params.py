@@ -51,7 +51,7 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     # Tracking hyper-parameters
     ParameterSpec("strategy", "coarse_to_fine", f"box decoding {STRATEGIES}", "live"),
     ParameterSpec("preset", "", f"hyper-parameter preset {PRESETS}; empty = tracker defaults", "live"),
-    ParameterSpec("penalty_k", -1.0, "scale/aspect change penalty k >= 0; negative = from preset", "live"),
+    ParameterSpec("penalty_k", -1.0, "scale/aspect change penalty 0..10; negative = from preset", "live"),
     ParameterSpec("window_influence", -1.0, "cosine window weight 0..1; negative = from preset", "live"),
     ParameterSpec("lr", -1.0, "box size smoothing rate 0..1; negative = from preset", "live"),
     # Target loss
@@ -170,6 +170,7 @@ def _check_ranges(v: dict[str, Any]) -> None:
                  "init_stamp_tolerance_ms"):
         if not math.isfinite(v[name]):
             raise ParameterError(name, f"must be a finite number, got {v[name]!r}")
+    _require("penalty_k", v["penalty_k"] <= 10.0, "must be <= 10 (or negative to take the preset's value)")
     for name in ("window_influence", "lr"):
         _require(name, v[name] <= 1.0, "must be <= 1 (or negative to take the preset's value)")
     _require("lost_threshold", 0.0 <= v["lost_threshold"] <= 1.0, "must be within 0..1")

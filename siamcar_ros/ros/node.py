@@ -1,0 +1,573 @@
+"""`siamcar_tracker`: the SiamCAR tracker as an rclpy lifecycle node.
+
+Transitions (each does one kind of work):
+- configure: read and validate the parameters, load the model, run one warm-up pass, create
+  the subscriptions, publishers and the ~/reset service. Any problem fails the transition
+  with the reason logged and published on ~/status; the node stays unconfigured and usable.
+- activate: start processing (frames are stored and tracked). deactivate: stop processing and
+  forget the target (the model stays loaded). cleanup: release the model (and cached GPU
+  memory). shutdown: from any state, release everything.
+
+Threads: the image callback only stores the message in the frame buffer (its own callback
+group), so reception never waits for inference. Processing (newest unprocessed frame only),
+init boxes and ~/reset share one mutually exclusive group, run by a MultiThreadedExecutor.
+A frame's arrival triggers processing at once (a guard condition), at most `rate_hz` times a
+second; a timer at `rate_hz` picks up a frame that arrived too soon after the previous one.
+
+Outputs while active:
+- ~/detection (vision_msgs/Detection2D) for every processed frame, header = the image's
+  header, bbox = the tracked box. While TRACKING `results` holds one hypothesis (class_id
+  parameter, score = confidence). While LOST the box is the tracker's last estimate and
+  `results` is EMPTY: no confirmed target. Nothing is published while IDLE.
+- ~/debug_image (bgr8 overlay), rendered only while someone subscribes.
+- ~/status (TrackerStatus): every processed frame, every state change and every refused
+  input or parameter; published in every lifecycle state (configure failures included).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import math
+import re
+import threading
+import time
+
+import numpy as np
+import rclpy
+from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CompressedImage, Image
+from std_srvs.srv import Trigger
+from vision_msgs.msg import Detection2D, ObjectHypothesisWithPose
+
+from siamcar_ros.msg import TrackerStatus
+from siamcar_ros.ros.frame_buffer import (
+    FrameBuffer,
+    FrameLookupError,
+    FrameOrderError,
+    format_stamp,
+    stamp_to_ns,
+)
+from siamcar_ros.ros.image_conversion import (
+    ImageConversionError,
+    bgr_to_image_fields,
+    compressed_image_to_bgr,
+    raw_image_to_bgr,
+)
+from siamcar_ros.ros.init_box import InitBoxError, init_box_to_xywh
+from siamcar_ros.ros.overlay import draw_overlay
+from siamcar_ros.ros.params import (
+    CONFIGURE_PARAMETERS,
+    PARAMETER_SPECS,
+    SPECS_BY_NAME,
+    NodeParameters,
+    ParameterError,
+    tracker_param_overrides,
+    validate_parameters,
+)
+from siamcar_ros.ros.target_state import LossMonitor, TrackingState, follow_figures
+
+NODE_NAME = "siamcar_tracker"
+_RATE_SLACK = 0.8  # a frame arriving after 80% of the period is processed at once (jitter)
+_LOG_THROTTLE_S = 2.0
+
+
+def build_tracker_params(params: NodeParameters):
+    from siamcar_ros.tracking.params import TrackerParams
+
+    return TrackerParams.from_dict({"preset": params.preset or "default", **tracker_param_overrides(params)})
+
+
+class TrackerNode(LifecycleNode):
+    def __init__(self, node_name: str = NODE_NAME, **kwargs):
+        super().__init__(node_name, **kwargs)
+        for spec in PARAMETER_SPECS:
+            self.declare_parameter(spec.name, spec.default, ParameterDescriptor(description=spec.description))
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self._status_pub = self.create_publisher(TrackerStatus, "~/status", 10)
+        self._lock = threading.RLock()  # tracker, monitor and counters: processing vs transitions
+        self._reception_group = MutuallyExclusiveCallbackGroup()
+        self._processing_group = MutuallyExclusiveCallbackGroup()
+        self._logged_at: dict[str, float] = {}
+        self._log_forwarder = _RosLogForwarder(self.get_logger())
+        logging.getLogger("siamcar_ros").addHandler(self._log_forwarder)
+        self._clear_configuration()
+
+    # ----------------------------------------------------------------- lifecycle transitions
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            params = self._read_parameters()
+            tracker, device_note = self._load_tracker(params)
+        except Exception as error:  # any failure must leave the node unconfigured and usable
+            self._report(f"configure failed: {error}", level="error")
+            return TransitionCallbackReturn.FAILURE
+        with self._lock:
+            self._params, self._tracker = params, tracker
+            self._monitor = LossMonitor(params.lost_threshold, params.lost_patience)
+            self._buffer = FrameBuffer(params.frame_buffer_length)
+            self._processed_frames = self._dropped_stale = self._dropped_refused = 0
+        self._create_interfaces(params)
+        self._report(f"configured ({device_note})" if device_note else "configured")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        period = 1.0 / self._params.rate_hz
+        self._timer = self.create_timer(period, self._process_newest_frame, self._processing_group)
+        self._frame_ready = self.create_guard_condition(self._process_newest_frame, self._processing_group)
+        self._active = True
+        self._report("active: waiting for an init box")
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._active = False
+        with self._lock:
+            self._stop_tracking()
+            self._buffer.clear()
+        self._destroy_processing_triggers()
+        self._report("inactive: processing stopped, model kept")
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release_everything()
+        self._report("unconfigured: model released")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release_everything()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release_everything()
+        self._report("recovered from an error: unconfigured", level="error")
+        return TransitionCallbackReturn.SUCCESS
+
+    def destroy_node(self):
+        logging.getLogger("siamcar_ros").removeHandler(self._log_forwarder)
+        super().destroy_node()
+
+    # ------------------------------------------------------------------ configure helpers
+    def _read_parameters(self) -> NodeParameters:
+        return validate_parameters({s.name: self.get_parameter(s.name).value for s in PARAMETER_SPECS})
+
+    def _load_tracker(self, params: NodeParameters):
+        from siamcar_ros.tracking import load_tracker
+        from siamcar_ros.tracking.device import select_device
+
+        device = select_device(params.device)
+        note = f"running on {device}"
+        if params.device.startswith("cuda") and device.type != "cuda":
+            note = f"device '{params.device}' requested but CUDA is not available: running on cpu"
+            self.get_logger().warning(note)
+        tracker = load_tracker(
+            checkpoint=params.checkpoint or None,
+            backbone=params.backbone or None,
+            device=str(device),
+            half=params.half,
+            params=build_tracker_params(params),
+        )
+        _warm_up(tracker)
+        return tracker, note
+
+    def _create_interfaces(self, params: NodeParameters) -> None:
+        image_qos = QoSProfile(
+            history=HistoryPolicy.KEEP_LAST,
+            depth=params.qos_depth,
+            reliability=ReliabilityPolicy.RELIABLE
+            if params.qos_reliability == "reliable"
+            else ReliabilityPolicy.BEST_EFFORT,
+        )
+        image_type = CompressedImage if params.image_type == "compressed" else Image
+        self._image_sub = self.create_subscription(
+            image_type, params.image_topic, self._on_image, image_qos, callback_group=self._reception_group
+        )
+        self._init_sub = self.create_subscription(
+            Detection2D, params.init_topic, self._on_init_box, 10, callback_group=self._processing_group
+        )
+        self._detection_pub = self.create_lifecycle_publisher(Detection2D, "~/detection", 10)
+        self._debug_pub = self.create_lifecycle_publisher(Image, "~/debug_image", 1)
+        self._reset_srv = self.create_service(
+            Trigger, "~/reset", self._on_reset, callback_group=self._processing_group
+        )
+
+    def _clear_configuration(self) -> None:
+        self._params: NodeParameters | None = None
+        self._pending_params: NodeParameters | None = None
+        self._tracker = None
+        self._monitor = LossMonitor(0.0, 1)
+        self._buffer = FrameBuffer(1)
+        self._image_sub = self._init_sub = self._reset_srv = None
+        self._detection_pub = self._debug_pub = None
+        self._timer = self._frame_ready = None
+        self._active = False
+        self._processed_frames = self._dropped_stale = self._dropped_refused = 0
+        self._target_size: tuple[int, int] | None = None  # (height, width) initialised on
+        self._track_id = 0
+        self._last_bbox = None
+        self._last_confidence = self._last_centerness = 0.0
+        self._last_process_start = 0.0
+        self._frames_per_second = 0.0
+        self._pending_problem = ""
+
+    def _destroy_processing_triggers(self) -> None:
+        if self._timer is not None:
+            self.destroy_timer(self._timer)
+        if self._frame_ready is not None:
+            self.destroy_guard_condition(self._frame_ready)
+        self._timer = self._frame_ready = None
+
+    def _release_everything(self) -> None:
+        self._active = False
+        self._destroy_processing_triggers()
+        with self._lock:
+            for sub in (self._image_sub, self._init_sub):
+                if sub is not None:
+                    self.destroy_subscription(sub)
+            for pub in (self._detection_pub, self._debug_pub):
+                if pub is not None:
+                    self.destroy_lifecycle_publisher(pub)
+            if self._reset_srv is not None:
+                self.destroy_service(self._reset_srv)
+            had_model = self._tracker is not None
+            self._clear_configuration()
+        if had_model:
+            _free_model_memory()
+
+    # ------------------------------------------------------------------------- parameters
+    def _on_set_parameters(self, changed) -> SetParametersResult:
+        changes = {p.name: p.value for p in changed if p.name in SPECS_BY_NAME}
+        if not changes:
+            return SetParametersResult(successful=True)
+        holds_model = self._tracker is not None
+        needs_reconfigure = sorted(set(changes) & CONFIGURE_PARAMETERS)
+        if holds_model and needs_reconfigure:
+            return self._refuse_parameters(
+                f"parameter '{needs_reconfigure[0]}' needs a new model or new subscriptions and "
+                "cannot change while the node is configured: deactivate and cleanup, set it, "
+                "then configure again"
+            )
+        current = {s.name: self.get_parameter(s.name).value for s in PARAMETER_SPECS}
+        try:
+            params = validate_parameters({**current, **changes})
+            if holds_model:
+                build_tracker_params(params)  # the tracker's own checks, before accepting
+        except (ParameterError, ValueError) as error:
+            return self._refuse_parameters(str(error))
+        if holds_model:
+            self._pending_params = params  # applied by the processing thread before the next frame
+        return SetParametersResult(successful=True)
+
+    def _refuse_parameters(self, reason: str) -> SetParametersResult:
+        self._report(f"parameter change refused: {reason}", level="warning")
+        return SetParametersResult(successful=False, reason=reason)
+
+    def _apply_pending_params(self) -> None:
+        params, self._pending_params = self._pending_params, None
+        if params is None or self._tracker is None:
+            return
+        self._tracker.update_params(build_tracker_params(params))
+        self._monitor.configure(params.lost_threshold, params.lost_patience)
+        self._params = params
+        self.get_logger().info("tracking parameters updated")
+
+    # --------------------------------------------------------------------------- reception
+    def _on_image(self, msg) -> None:
+        if not self._active:
+            return
+        try:
+            self._buffer.push(stamp_to_ns(msg.header.stamp), msg, time.monotonic_ns())
+        except FrameOrderError as error:
+            self._dropped_refused += 1
+            self._pending_problem = f"frame dropped: {error}"
+            if self._first_in_a_while(self._pending_problem):
+                self.get_logger().warning(self._pending_problem)
+            return
+        frame_ready = self._frame_ready
+        if frame_ready is not None:
+            frame_ready.trigger()
+
+    # -------------------------------------------------------------------------- processing
+    def _process_newest_frame(self) -> None:
+        if not self._active or self._params is None:
+            return
+        now = time.monotonic()
+        if now - self._last_process_start < _RATE_SLACK / self._params.rate_hz:
+            return  # the rate_hz timer will pick this frame up
+        with self._lock:
+            self._apply_pending_params()
+            if self._monitor.state == TrackingState.IDLE:
+                return  # frames stay buffered for an init box; none counts as dropped
+            frame, skipped = self._buffer.take_newest()
+            if frame is None:
+                return
+            self._last_process_start = now
+            self._dropped_stale += skipped
+            self._track_frame(frame.message)
+
+    def _track_frame(self, msg) -> None:
+        started = time.perf_counter()
+        image = self._convert_or_report(msg)
+        if image is None:
+            return
+        if image.shape[:2] != self._target_size:
+            height, width = self._target_size
+            self._report(
+                f"frame {image.shape[1]}x{image.shape[0]} refused: the target was initialised on "
+                f"{width}x{height} frames; send a new init box to track at the new size",
+                header=msg.header, level="warning", throttle=True,
+            )
+            return
+        step_started = time.perf_counter()
+        result = self._tracker.track(image)
+        tracker_ms = (time.perf_counter() - step_started) * 1e3
+        self._processed_frames += 1
+        self._last_bbox = tuple(float(v) for v in result.bbox)
+        self._last_confidence, self._last_centerness = float(result.confidence), float(result.centerness)
+        change = self._monitor.update(self._last_confidence)
+        self._update_frames_per_second(started)
+        self._publish_detection(msg.header)
+        self._publish_debug_image(msg.header, image)
+        message = self._state_change_message(change)
+        latency_ms = (time.perf_counter() - started) * 1e3
+        self._publish_status(msg.header, image.shape, message, latency_ms, tracker_ms)
+
+    def _convert_or_report(self, msg) -> np.ndarray | None:
+        try:
+            if isinstance(msg, CompressedImage):
+                return compressed_image_to_bgr(msg)
+            return raw_image_to_bgr(msg)
+        except ImageConversionError as error:
+            self._report(f"image refused: {error}", header=msg.header, level="warning", throttle=True)
+            return None
+
+    def _state_change_message(self, change: TrackingState | None) -> str:
+        if change == TrackingState.LOST:
+            return (f"target lost: confidence below {self._monitor.lost_threshold:g} for "
+                    f"{self._monitor.lost_patience} frames")
+        if change == TrackingState.TRACKING:
+            return "target recovered"
+        problem, self._pending_problem = self._pending_problem, ""
+        return problem
+
+    def _update_frames_per_second(self, started: float) -> None:
+        previous = getattr(self, "_previous_frame_time", None)
+        self._previous_frame_time = started
+        if previous is not None and started > previous:
+            rate = 1.0 / (started - previous)
+            self._frames_per_second = rate if self._frames_per_second == 0 else 0.9 * self._frames_per_second + 0.1 * rate
+
+    # ------------------------------------------------------------------ init box and reset
+    def _on_init_box(self, msg: Detection2D) -> None:
+        if not self._active:
+            self._report("init box ignored: the node is not active", level="warning")
+            return
+        with self._lock:
+            self._apply_pending_params()
+            stamp_ns = stamp_to_ns(msg.header.stamp)
+            try:
+                frame = self._buffer.find(stamp_ns, int(self._params.init_stamp_tolerance_ms * 1e6))
+                image = self._convert_or_raise(frame.message)
+                box = init_box_to_xywh(
+                    msg.bbox.center.position.x, msg.bbox.center.position.y,
+                    msg.bbox.size_x, msg.bbox.size_y, image.shape[1], image.shape[0],
+                )
+                if box is None:
+                    self._stop_tracking()
+                    self._report("tracking cancelled by a 0 x 0 init box", header=frame.message.header)
+                    return
+                self._start_tracking(frame, image, box)
+            except (FrameLookupError, ImageConversionError, InitBoxError, ValueError) as error:
+                # ValueError covers the tracker's own input checks (TrackerInputError).
+                self._report(f"init box refused: {error}", level="warning")
+
+    def _convert_or_raise(self, msg) -> np.ndarray:
+        if isinstance(msg, CompressedImage):
+            return compressed_image_to_bgr(msg)
+        return raw_image_to_bgr(msg)
+
+    def _start_tracking(self, frame, image: np.ndarray, box) -> None:
+        self._tracker.init(image, box)
+        self._target_size = image.shape[:2]
+        self._track_id += 1
+        self._monitor.start()
+        self._last_bbox, self._last_confidence, self._last_centerness = tuple(box), 1.0, 1.0
+        self._buffer.mark_taken(frame.sequence)
+        caught_up = self._catch_up(frame)
+        self._report(
+            f"tracking target {self._track_id} from the frame stamped {format_stamp(frame.stamp_ns)}"
+            + (f" (caught up over {caught_up} newer buffered frames)" if caught_up else ""),
+            header=frame.message.header,
+        )
+
+    def _catch_up(self, init_frame) -> int:
+        """Track silently through buffered frames newer than the init frame, except the newest.
+
+        The newest one is left for normal processing (and publication), so the tracker does not
+        jump from an old frame straight to the live one.
+        """
+        newer = self._buffer.newer_than(init_frame.stamp_ns)[:-1]
+        for frame in newer:
+            try:
+                image = self._convert_or_raise(frame.message)
+            except ImageConversionError:
+                continue
+            if image.shape[:2] == self._target_size:
+                self._tracker.track(image)
+            self._buffer.mark_taken(frame.sequence)
+        return len(newer)
+
+    def _stop_tracking(self) -> None:
+        if self._tracker is not None:
+            self._tracker.reset()
+        self._monitor.stop()
+        self._target_size = None
+        self._last_bbox = None
+        self._last_confidence = self._last_centerness = 0.0
+
+    def _on_reset(self, request, response):
+        with self._lock:
+            if self._tracker is None:
+                response.success, response.message = False, "not configured: nothing to reset"
+                return response
+            self._stop_tracking()
+            self._buffer.clear()
+        response.success, response.message = True, "tracking reset: waiting for an init box"
+        self._report(response.message)
+        return response
+
+    # ------------------------------------------------------------------------------ output
+    def _publish_detection(self, header) -> None:
+        detection = Detection2D()
+        detection.header = header
+        detection.id = str(self._track_id)
+        x, y, w, h = self._last_bbox
+        detection.bbox.center.position.x, detection.bbox.center.position.y = x + w / 2.0, y + h / 2.0
+        detection.bbox.size_x, detection.bbox.size_y = w, h
+        if self._monitor.state == TrackingState.TRACKING:
+            hypothesis = ObjectHypothesisWithPose()
+            hypothesis.hypothesis.class_id = self._params.class_id
+            hypothesis.hypothesis.score = self._last_confidence
+            hypothesis.pose.pose.position.x = detection.bbox.center.position.x
+            hypothesis.pose.pose.position.y = detection.bbox.center.position.y
+            detection.results.append(hypothesis)
+        self._detection_pub.publish(detection)
+
+    def _publish_debug_image(self, header, image: np.ndarray) -> None:
+        if not self._params.publish_debug_image or self._debug_pub.get_subscription_count() == 0:
+            return
+        overlay = draw_overlay(image, self._last_bbox, self._monitor.state, self._last_confidence,
+                               self._frames_per_second)
+        msg = Image(header=header)
+        for name, value in bgr_to_image_fields(overlay).items():
+            setattr(msg, name, value)
+        self._debug_pub.publish(msg)
+
+    def _publish_status(self, header=None, shape=None, message: str = "", latency_ms: float = 0.0,
+                        tracker_ms: float = 0.0) -> None:
+        status = TrackerStatus()
+        if header is not None:
+            status.header = header
+        status.state = int(self._monitor.state)
+        status.message = message
+        status.latency_ms, status.tracker_ms = float(latency_ms), float(tracker_ms)
+        status.processed_frames = self._processed_frames
+        status.dropped_frames = self._dropped_stale + self._dropped_refused
+        if shape is not None:
+            status.image_height, status.image_width = int(shape[0]), int(shape[1])
+        if self._last_bbox is not None and self._monitor.state != TrackingState.IDLE:
+            self._fill_target(status)
+        self._status_pub.publish(status)
+
+    def _fill_target(self, status: TrackerStatus) -> None:
+        status.confidence, status.centerness = self._last_confidence, self._last_centerness
+        status.bbox_x, status.bbox_y, status.bbox_width, status.bbox_height = self._last_bbox
+        if self._target_size is not None:
+            height, width = self._target_size
+            status.image_height, status.image_width = height, width
+            figures = follow_figures(self._last_bbox, width, height)
+            status.target_offset_x, status.target_offset_y = figures.offset_x, figures.offset_y
+            status.target_area_fraction = figures.area_fraction
+
+    def _first_in_a_while(self, message: str) -> bool:
+        """False when the same problem (numbers aside) was logged in the last few seconds."""
+        key = re.sub(r"[0-9.]+", "#", message)
+        now = time.monotonic()
+        if now - self._logged_at.get(key, -math.inf) < _LOG_THROTTLE_S:
+            return False
+        self._logged_at[key] = now
+        return True
+
+    def _report(self, message: str, header=None, level: str = "info", throttle: bool = False) -> None:
+        """Log `message` and publish it in a status message (the node's one way to complain)."""
+        if not throttle or self._first_in_a_while(message):
+            _log(self.get_logger(), level, message)
+        shape = None
+        if header is not None and self._target_size is not None:
+            shape = self._target_size
+        self._publish_status(header, shape, message)
+
+
+def _log(logger, level: str, message: str) -> None:
+    # rclpy ties the severity to the calling line, so each severity has its own line.
+    if level == "error":
+        logger.error(message)
+    elif level == "warning":
+        logger.warning(message)
+    else:
+        logger.info(message)
+
+
+class _RosLogForwarder(logging.Handler):
+    """Routes the library's `logging` records (model loading, device choice) to the ROS logger."""
+
+    def __init__(self, ros_logger):
+        super().__init__(level=logging.INFO)
+        self._ros_logger = ros_logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = f"[{record.name}] {record.getMessage()}"
+        if record.levelno >= logging.ERROR:
+            self._ros_logger.error(text)
+        elif record.levelno >= logging.WARNING:
+            self._ros_logger.warning(text)
+        else:
+            self._ros_logger.info(text)
+
+
+def _warm_up(tracker) -> None:
+    """One init + track on a synthetic frame, so the first real frame is not slowed by lazy setup."""
+    frame = np.full((240, 320, 3), 90, np.uint8)
+    frame[100:140, 140:180] = (30, 200, 220)
+    tracker.init(frame, (140.0, 100.0, 40.0, 40.0))
+    tracker.track(frame)
+    tracker.reset()
+
+
+def _free_model_memory() -> None:
+    gc.collect()
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def main(args=None) -> None:
+    rclpy.init(args=args)
+    node = TrackerNode()
+    executor = MultiThreadedExecutor(num_threads=3)
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""The tracking node over DDS: detections per frame, init by stamp, runtime parameters,
+debug image on demand, reset, LOST detection."""
+
+import math
+
+import pytest
+
+from node_test_support import (
+    HEIGHT,
+    WIDTH,
+    NodeHarness,
+    init_message,
+    scene,
+    small_checkpoint,
+    stamp_ns_of,
+)
+
+pytestmark = pytest.mark.ros
+
+SECOND = 1_000_000_000
+FRAME_NS = 33_000_000
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory):
+    checkpoint = small_checkpoint(tmp_path_factory.mktemp("model"))
+    harness = NodeHarness(domain_id=62, parameters={"checkpoint": str(checkpoint), "rate_hz": 100.0,
+                                                     "device": "cpu"})
+    harness.configure_and_activate()
+    yield harness
+    harness.close()
+
+
+@pytest.fixture
+def fresh(harness):
+    """Each test starts untracked with an empty frame buffer, at a later time than the last."""
+    assert harness.reset().success
+    fresh.clock = getattr(fresh, "clock", 100 * SECOND) + 100 * SECOND
+    harness.detections.clear()
+    harness.statuses.clear()
+    return fresh.clock
+
+
+def test_each_frame_gives_a_detection_with_its_stamp_and_a_status(harness, fresh):
+    harness.start_tracking(fresh)
+    for step in range(1, 8):
+        frame, _ = scene(step)
+        detection = harness.publish_and_wait_detection(frame, fresh + step * FRAME_NS)
+        assert detection.header.frame_id == "camera"
+        assert detection.id != ""
+        assert all(math.isfinite(v) for v in (detection.bbox.center.position.x, detection.bbox.size_x))
+        assert 0 <= detection.bbox.center.position.x <= WIDTH and 0 <= detection.bbox.center.position.y <= HEIGHT
+        if detection.results:
+            assert detection.results[0].hypothesis.class_id == "target"
+            assert 0.0 <= detection.results[0].hypothesis.score <= 1.0
+    stamps = [stamp_ns_of(d) for d in harness.detections]
+    assert stamps == sorted(stamps) and len(stamps) == 7
+    status = harness.wait_until(lambda: next((s for s in reversed(harness.statuses)
+                                              if stamp_ns_of(s) == fresh + 7 * FRAME_NS), None), "status")
+    assert status.processed_frames >= 7 and status.image_width == WIDTH and status.image_height == HEIGHT
+    assert status.latency_ms >= status.tracker_ms > 0
+    assert -1.0 <= status.target_offset_x <= 1.0 and 0.0 < status.target_area_fraction <= 1.0
+
+
+def test_init_stamp_of_a_buffered_frame_initialises_on_that_frame(harness, fresh):
+    stamps = [fresh + k * FRAME_NS for k in range(5)]
+    for k, stamp in enumerate(stamps):
+        harness.publish_frame(scene(k)[0], stamp)
+    harness.wait_until(lambda: harness.has_frame(stamps[-1]), "five buffered frames")
+    chosen = stamps[2]
+    harness.init_pub.publish(init_message(scene(2)[1], chosen))
+    seconds, nanoseconds = divmod(chosen, SECOND)
+    status = harness.status_with(f"from the frame stamped {seconds}.{nanoseconds:09d}")
+    assert "caught up over 1 newer buffered frames" in status.message
+    # The newest buffered frame is then tracked and published.
+    harness.wait_until(lambda: any(stamp_ns_of(d) == stamps[-1] for d in harness.detections), "newest frame")
+
+
+def test_zero_stamp_init_uses_the_newest_frame_and_zero_size_cancels(harness, fresh):
+    harness.publish_frame(scene(0)[0], fresh)
+    harness.publish_frame(scene(1)[0], fresh + FRAME_NS)
+    harness.wait_until(lambda: harness.has_frame(fresh + FRAME_NS), "two buffered frames")
+    harness.init_pub.publish(init_message(scene(1)[1], 0))
+    seconds, nanoseconds = divmod(fresh + FRAME_NS, SECOND)
+    harness.status_with(f"from the frame stamped {seconds}.{nanoseconds:09d}")
+    harness.init_pub.publish(init_message((100.0, 100.0, 0.0, 0.0), 0))
+    assert harness.status_with("cancelled by a 0 x 0 init box").state == 0  # IDLE
+    harness.detections.clear()
+    harness.publish_frame(scene(2)[0], fresh + 2 * FRAME_NS)
+    harness.wait_until(lambda: harness.has_frame(fresh + 2 * FRAME_NS), "a frame after cancel")
+    assert harness.detections == []
+
+
+def test_reset_stops_publishing_until_a_new_init(harness, fresh):
+    harness.start_tracking(fresh)
+    harness.publish_and_wait_detection(scene(1)[0], fresh + FRAME_NS)
+    response = harness.reset()
+    assert response.success and "reset" in response.message
+    harness.detections.clear()
+    harness.publish_frame(scene(2)[0], fresh + 2 * FRAME_NS)
+    harness.wait_until(lambda: harness.has_frame(fresh + 2 * FRAME_NS), "a frame after reset")
+    assert harness.detections == []
+    assert harness.status_with("tracking reset").state == 0
+
+
+def test_runtime_tracking_parameters_are_accepted_and_bad_ones_refused(harness, fresh):
+    results = harness.set_parameters(penalty_k=0.1, window_influence=0.3, preset="OTB100", lost_patience=3)
+    assert all(r.successful for r in results)
+    bad = harness.set_parameters(lost_threshold=2.0)[0]
+    assert not bad.successful and "lost_threshold" in bad.reason and "0..1" in bad.reason
+    model_change = harness.set_parameters(checkpoint="/elsewhere/model.pth")[0]
+    assert not model_change.successful and "cleanup" in model_change.reason
+    assert harness.node.get_parameter("lost_threshold").value == pytest.approx(0.2)
+    # Applied from the next processed frame.
+    harness.start_tracking(fresh)
+    harness.publish_and_wait_detection(scene(1)[0], fresh + FRAME_NS)
+    assert harness.node._params.penalty_k == pytest.approx(0.1)
+    assert harness.node._monitor.lost_patience == 3
+    assert harness.set_parameters(penalty_k=-1.0, window_influence=-1.0, preset="", lost_patience=10)[0].successful
+
+
+def test_target_lost_when_confidence_stays_below_threshold_then_recovers(harness, fresh):
+    harness.start_tracking(fresh)
+    assert harness.set_parameters(lost_threshold=1.0, lost_patience=2)[0].successful  # nothing reaches 1.0
+    for step in range(1, 4):
+        harness.publish_and_wait_detection(scene(step)[0], fresh + step * FRAME_NS)
+    lost = harness.status_with("target lost")
+    assert lost.state == 2
+    last = harness.detections[-1]
+    assert last.results == [] and last.bbox.size_x > 0  # LOST: box kept, no hypothesis
+    assert harness.set_parameters(lost_threshold=0.0)[0].successful
+    harness.publish_and_wait_detection(scene(4)[0], fresh + 4 * FRAME_NS)
+    assert harness.status_with("target recovered").state == 1
+    assert harness.set_parameters(lost_threshold=0.2, lost_patience=10)[0].successful
+
+
+def test_debug_image_is_published_only_while_subscribed(harness, fresh):
+    from sensor_msgs.msg import Image
+
+    harness.start_tracking(fresh)
+    harness.publish_and_wait_detection(scene(1)[0], fresh + FRAME_NS)
+    received = []
+    subscription = harness.client.create_subscription(Image, "siamcar_tracker/debug_image", received.append, 10)
+    harness.wait_until(lambda: harness.node._debug_pub.get_subscription_count() > 0, "debug subscriber")
+    harness.publish_and_wait_detection(scene(2)[0], fresh + 2 * FRAME_NS)
+    image = harness.wait_until(lambda: received[-1] if received else None, "a debug image")
+    assert (image.width, image.height, image.encoding) == (WIDTH, HEIGHT, "bgr8")
+    assert stamp_ns_of(image) == fresh + 2 * FRAME_NS
+    harness.client.destroy_subscription(subscription)
+    harness.wait_until(lambda: harness.node._debug_pub.get_subscription_count() == 0, "debug unsubscribe")
+    rendered_before = harness.node._debug_pub.get_subscription_count()
+    assert rendered_before == 0

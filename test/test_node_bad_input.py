@@ -1,0 +1,124 @@
+"""Bad input to the running node: each is refused with a reason in the log and in ~/status,
+and the node keeps running and keeps its target."""
+
+import math
+
+import numpy as np
+import pytest
+
+from node_test_support import NodeHarness, image_message, init_message, scene, small_checkpoint, stamp_ns_of
+
+pytestmark = pytest.mark.ros
+
+SECOND = 1_000_000_000
+FRAME_NS = 33_000_000
+TRACKING = 1
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory):
+    checkpoint = small_checkpoint(tmp_path_factory.mktemp("model"))
+    harness = NodeHarness(domain_id=63, parameters={"checkpoint": str(checkpoint), "rate_hz": 100.0,
+                                                     "device": "cpu", "frame_buffer_length": 5,
+                                                     "lost_threshold": 0.0})
+    harness.configure_and_activate()
+    yield harness
+    harness.close()
+
+
+@pytest.fixture
+def tracking(harness):
+    """A fresh target being tracked; returns the stamp to continue from."""
+    assert harness.reset().success
+    tracking.clock = getattr(tracking, "clock", 0) + 100 * SECOND
+    harness.statuses.clear()
+    harness.detections.clear()
+    harness.start_tracking(tracking.clock)
+    return tracking.clock
+
+
+@pytest.fixture
+def idle(harness):
+    assert harness.reset().success
+    harness.statuses.clear()
+    return harness
+
+
+def still_tracking(harness, stamp_ns):
+    """A good frame after the bad input is still tracked and published."""
+    detection = harness.publish_and_wait_detection(scene(3)[0], stamp_ns)
+    assert detection.bbox.size_x > 0
+    assert harness.node._monitor.state == TRACKING
+
+
+def test_unsupported_encoding_is_refused_by_name(harness, tracking):
+    msg = image_message(scene(1)[0], tracking + FRAME_NS)
+    msg.encoding = "bayer_rggb8"
+    harness.image_pub.publish(msg)
+    assert "unsupported image encoding 'bayer_rggb8'" in harness.status_with("image refused").message
+    still_tracking(harness, tracking + 2 * FRAME_NS)
+
+
+def test_data_shorter_than_height_times_step_is_refused(harness, tracking):
+    msg = image_message(scene(1)[0], tracking + FRAME_NS)
+    msg.data = bytes(msg.data)[: len(msg.data) // 2]
+    harness.image_pub.publish(msg)
+    assert "fewer than height x step" in harness.status_with("image refused").message
+    still_tracking(harness, tracking + 2 * FRAME_NS)
+
+
+def test_zero_size_image_is_refused(harness, tracking):
+    msg = image_message(np.zeros((0, 0, 3), np.uint8), tracking + FRAME_NS)
+    harness.image_pub.publish(msg)
+    assert "zero-size image" in harness.status_with("image refused").message
+    still_tracking(harness, tracking + 2 * FRAME_NS)
+
+
+def test_image_size_change_mid_track_is_refused_until_a_new_init(harness, tracking):
+    bigger, _ = scene(1, width=400, height=300)
+    harness.publish_frame(bigger, tracking + FRAME_NS)
+    status = harness.status_with("refused: the target was initialised on 320x240")
+    assert "400x300" in status.message and status.state == TRACKING
+    still_tracking(harness, tracking + 2 * FRAME_NS)
+
+
+@pytest.mark.parametrize(
+    "box, reason",
+    [
+        ((math.nan, 50.0, 40.0, 40.0), "NaN"),
+        ((900.0, 50.0, 40.0, 40.0), "outside the 320x240 image"),
+        ((60.0, 50.0, 0.0, 40.0), "non-positive side"),
+    ],
+)
+def test_bad_init_boxes_are_refused_and_the_target_kept(harness, tracking, box, reason):
+    harness.init_pub.publish(init_message(box, 0))
+    assert reason in harness.status_with("init box refused").message
+    still_tracking(harness, tracking + FRAME_NS)
+
+
+def test_init_before_any_image_is_refused(idle):
+    idle.node._buffer.clear()
+    idle.init_pub.publish(init_message(scene(0)[1], 0))
+    assert "no image received yet" in idle.status_with("init box refused").message
+    assert idle.node._monitor.state == 0
+
+
+def test_init_stamp_older_than_the_buffer_is_refused(harness, tracking):
+    for k in range(1, 7):  # buffer holds 5 frames: the init frame has left it
+        harness.publish_and_wait_detection(scene(k)[0], tracking + k * FRAME_NS)
+    harness.init_pub.publish(init_message(scene(0)[1], tracking))
+    assert "older than the oldest buffered frame" in harness.status_with("init box refused").message
+    still_tracking(harness, tracking + 7 * FRAME_NS)
+
+
+def test_frames_out_of_order_are_dropped_and_counted(harness, tracking):
+    harness.publish_and_wait_detection(scene(2)[0], tracking + 2 * FRAME_NS)
+    dropped_before = harness.statuses[-1].dropped_frames
+    harness.publish_frame(scene(1)[0], tracking + FRAME_NS)  # older than the newest frame
+    harness.wait_until(lambda: harness.node._dropped_refused > 0 and harness.node._pending_problem, "drop")
+    detection = harness.publish_and_wait_detection(scene(3)[0], tracking + 3 * FRAME_NS)
+    status = harness.wait_until(lambda: next((s for s in reversed(harness.statuses)
+                                              if stamp_ns_of(s) == stamp_ns_of(detection)), None), "status")
+    assert "frames must arrive in stamp order" in status.message
+    assert status.dropped_frames >= dropped_before + 1
+    assert not any(stamp_ns_of(d) == tracking + FRAME_NS for d in harness.detections)

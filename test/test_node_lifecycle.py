@@ -1,0 +1,128 @@
+"""Lifecycle of the tracking node driven through the lifecycle_msgs services from a client node:
+transitions, bad configurations that fail cleanly, and configure-only parameters."""
+
+import pytest
+
+from node_test_support import NodeHarness, small_checkpoint
+
+pytestmark = pytest.mark.ros
+
+from lifecycle_msgs.msg import Transition  # noqa: E402
+
+CONFIGURE = Transition.TRANSITION_CONFIGURE
+ACTIVATE = Transition.TRANSITION_ACTIVATE
+DEACTIVATE = Transition.TRANSITION_DEACTIVATE
+CLEANUP = Transition.TRANSITION_CLEANUP
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("models")
+    corrupt = directory / "corrupt.pth"
+    corrupt.write_bytes(b"this is not a torch checkpoint" * 10)
+    return {"alexnet": small_checkpoint(directory, "alexnet"), "corrupt": corrupt,
+            "missing": directory / "no_such_model.pth"}
+
+
+@pytest.fixture(scope="module")
+def harness(checkpoints):
+    harness = NodeHarness(domain_id=61, parameters={"checkpoint": str(checkpoints["alexnet"]),
+                                                     "device": "cpu"})
+    yield harness
+    harness.close()
+
+
+@pytest.fixture
+def unconfigured(harness, checkpoints):
+    yield harness
+    label = harness.state()
+    if label == "active":
+        harness.transition(DEACTIVATE)
+        label = harness.state()
+    if label == "inactive":
+        harness.transition(CLEANUP)
+    assert harness.state() == "unconfigured"
+    harness.set_parameters(checkpoint=str(checkpoints["alexnet"]), device="cpu", backbone="")
+
+
+def test_full_cycle_through_lifecycle_services(unconfigured):
+    h = unconfigured
+    assert h.state() == "unconfigured"
+    assert h.transition(CONFIGURE) and h.state() == "inactive"
+    assert h.status_with("configured").state == 0
+    assert h.transition(ACTIVATE) and h.state() == "active"
+    assert h.transition(DEACTIVATE) and h.state() == "inactive"
+    assert h.node._tracker is not None  # deactivate keeps the model
+    assert h.transition(CLEANUP) and h.state() == "unconfigured"
+    assert h.node._tracker is None
+    assert h.status_with("model released")
+
+
+@pytest.mark.parametrize(
+    "parameters, reason",
+    [
+        ({"checkpoint": "missing"}, "no_such_model.pth"),
+        ({"checkpoint": "corrupt"}, "corrupt.pth"),
+        ({"checkpoint": "alexnet", "backbone": "resnet18"}, "configure failed"),
+    ],
+)
+def test_bad_configuration_fails_with_a_reason_and_the_node_stays_usable(unconfigured, checkpoints,
+                                                                          parameters, reason):
+    h = unconfigured
+    values = {k: (str(checkpoints[v]) if k == "checkpoint" else v) for k, v in parameters.items()}
+    assert all(r.successful for r in h.set_parameters(**values))
+    h.statuses.clear()
+    assert not h.transition(CONFIGURE)
+    assert h.state() == "unconfigured"
+    status = h.status_with("configure failed")
+    assert reason in status.message
+    assert h.set_parameters(checkpoint=str(checkpoints["alexnet"]), backbone="", lost_patience=10)[0].successful
+    assert h.transition(CONFIGURE) and h.state() == "inactive"
+
+
+def test_cuda_without_a_gpu_falls_back_to_cpu_and_says_so(unconfigured):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: no fallback to observe")
+    h = unconfigured
+    assert h.set_parameters(device="cuda")[0].successful
+    assert h.transition(CONFIGURE)
+    assert "CUDA is not available: running on cpu" in h.status_with("configured").message
+
+
+def test_model_parameters_are_refused_while_configured_and_accepted_after_cleanup(unconfigured, checkpoints):
+    h = unconfigured
+    assert h.transition(CONFIGURE) and h.transition(ACTIVATE)
+    for name, value in (("checkpoint", "/x.pth"), ("backbone", "resnet18"), ("device", "cpu"),
+                        ("half", True), ("image_topic", "other"), ("rate_hz", 5.0)):
+        result = h.set_parameters(**{name: value})[0]
+        assert not result.successful and name in result.reason and "cleanup" in result.reason
+    assert h.status_with("parameter change refused")
+    assert h.set_parameters(lr=0.5)[0].successful  # live parameters still change
+    assert h.transition(DEACTIVATE) and h.transition(CLEANUP)
+    assert h.set_parameters(rate_hz=5.0)[0].successful
+    assert h.set_parameters(rate_hz=30.0, lr=-1.0)[0].successful
+
+
+def test_bad_value_from_the_parameter_file_fails_configure_until_fixed(checkpoints):
+    h = NodeHarness(domain_id=61, parameters={"checkpoint": str(checkpoints["alexnet"]), "device": "cpu",
+                                              "lost_patience": 0}, node_name="tracker_with_bad_params")
+    try:
+        assert not h.transition(CONFIGURE)
+        assert "parameter 'lost_patience': must be >= 1" in h.status_with("configure failed").message
+        assert h.set_parameters(lost_patience=4)[0].successful
+        assert h.transition(CONFIGURE) and h.state() == "inactive"
+    finally:
+        h.close()
+
+
+def test_shutdown_from_active_releases_the_model(checkpoints):
+    h = NodeHarness(domain_id=61, parameters={"checkpoint": str(checkpoints["alexnet"]), "device": "cpu"},
+                    node_name="tracker_to_shut_down")
+    try:
+        h.configure_and_activate()
+        assert h.transition(Transition.TRANSITION_ACTIVE_SHUTDOWN)
+        assert h.state() == "finalized" and h.node._tracker is None
+    finally:
+        h.close()
