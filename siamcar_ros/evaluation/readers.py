@@ -207,12 +207,24 @@ def _require_dir(root: Path, what: str) -> Path:
 
 # ----------------------------------------------------------------------------- OTB
 
-def read_otb(root: Path, name: str = "otb") -> TrackingDataset:
-    """OTB-100 layout (also the procedural benchmark written by write_benchmark)."""
+def read_otb(root: Path, name: str = "otb", use_list: bool = False) -> TrackingDataset:
+    """OTB-100 layout (also the procedural benchmark written by write_benchmark).
+
+    use_list: read only the sequences named in ``<root>/list.txt`` (the procedural benchmark
+    writes one, so stale folders of an earlier, larger benchmark are ignored).
+    """
     root = _require_dir(root, "OTB")
+    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    if use_list:
+        list_path = root / "list.txt"
+        if not list_path.is_file():
+            raise DatasetError(f"{list_path}: sequence list not found")
+        folders = [root / n for n in list_path.read_text().split()]
     sequences = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+    for folder in folders:
         gt_files = sorted(folder.glob("groundtruth_rect*.txt"))
+        if not gt_files and use_list:
+            raise DatasetError(f"{folder / 'groundtruth_rect.txt'}: file not found")
         if not gt_files:
             continue
         for gt_path in gt_files:
@@ -452,7 +464,7 @@ def _vot_sequence(folder: Path) -> TrackingSequence:
 def open_dataset(name: str, root: Path) -> TrackingDataset:
     """Read a dataset by the names siamcar-eval accepts (see DATASET_NAMES)."""
     readers = {
-        "procedural": lambda r: _named(read_otb(r, "procedural"), "procedural"),
+        "procedural": lambda r: read_otb(r, "procedural", use_list=True),
         "otb": read_otb,
         "uav123": read_uav123,
         "lasot": read_lasot,
@@ -465,7 +477,3 @@ def open_dataset(name: str, root: Path) -> TrackingDataset:
         raise DatasetError(f"unknown dataset layout {name!r}; known: {', '.join(DATASET_NAMES)}")
     return readers[name](Path(root))
 
-
-def _named(dataset: TrackingDataset, name: str) -> TrackingDataset:
-    dataset.name = name
-    return dataset

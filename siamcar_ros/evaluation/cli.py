@@ -1,0 +1,146 @@
+"""siamcar-eval: one-pass evaluation of SiamCAR and OpenCV baselines on a tracking benchmark.
+
+Examples::
+
+    siamcar-eval                                   # standing procedural benchmark, all trackers
+    siamcar-eval --dataset otb --root /data/OTB100 --trackers siamcar csrt \
+        --checkpoint model_general.pth --preset OTB100 --workers 2
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from .ope import TRACKER_KINDS, TrackerSpec, run_trackers, score_tracker
+from .readers import DATASET_NAMES, DatasetError, TrackingDataset, open_dataset
+
+DEFAULT_PROCEDURAL_ROOT = Path("out/procedural")
+DEFAULT_RESULTS = Path("out/results")
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        height, width = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must be HEIGHTxWIDTH like 480x640, got {text!r}")
+    return height, width
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="siamcar-eval", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    data = parser.add_argument_group("dataset")
+    data.add_argument("--dataset", choices=DATASET_NAMES, default="procedural")
+    data.add_argument("--root", type=Path, default=None,
+                      help=f"dataset folder (procedural: generated there when missing; "
+                           f"default {DEFAULT_PROCEDURAL_ROOT})")
+    data.add_argument("--sequences", nargs="+", metavar="NAME", help="only these sequences")
+    data.add_argument("--limit", type=int, default=None, help="only the first N sequences")
+    data.add_argument("--procedural-seed", type=int, default=2024)
+    data.add_argument("--procedural-sequences", type=int, default=30)
+    data.add_argument("--procedural-length", type=int, default=150)
+    data.add_argument("--procedural-size", type=_size, default=(480, 640), metavar="HxW")
+
+    trackers = parser.add_argument_group("trackers")
+    trackers.add_argument("--trackers", nargs="+", choices=TRACKER_KINDS,
+                          default=list(TRACKER_KINDS))
+    trackers.add_argument("--checkpoint", default=None,
+                          help="SiamCAR checkpoint (default: the bundled default model)")
+    trackers.add_argument("--backbone", default=None, help="expected backbone of the checkpoint")
+    trackers.add_argument("--strategy", choices=("coarse_to_fine", "reference"), default=None)
+    trackers.add_argument("--preset", default=None,
+                          help="tracker hyper-parameter preset: OTB100, GOT10K, UAV123, LaSOT")
+    trackers.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
+    trackers.add_argument("--siamcar-name", default="siamcar",
+                          help="result folder and plot label of the SiamCAR run")
+
+    run = parser.add_argument_group("run")
+    run.add_argument("--workers", type=int, default=1, help="worker processes")
+    run.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
+                     help="results root: <results>/<dataset>/<tracker>/")
+    run.add_argument("--no-resume", action="store_true",
+                     help="rerun sequences that already have results")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def _tracker_specs(args) -> list[TrackerSpec]:
+    threads = max(1, (os.cpu_count() or 1) // args.workers) if args.workers > 1 else None
+    specs = []
+    for kind in dict.fromkeys(args.trackers):      # keep order, drop repeats
+        if kind == "siamcar":
+            specs.append(TrackerSpec("siamcar", args.siamcar_name, args.checkpoint,
+                                     args.backbone, args.strategy, args.preset, args.device,
+                                     threads))
+        else:
+            specs.append(TrackerSpec(kind))
+    return specs
+
+
+def _load_dataset(args) -> TrackingDataset:
+    root = args.root
+    if args.dataset == "procedural":
+        from .procedural import write_benchmark
+        root = root or DEFAULT_PROCEDURAL_ROOT
+        write_benchmark(root, args.procedural_seed, args.procedural_sequences,
+                        args.procedural_length, args.procedural_size, progress=not args.quiet)
+    elif root is None:
+        raise DatasetError(f"--root is required for --dataset {args.dataset}")
+    dataset = open_dataset(args.dataset, root)
+    if args.sequences:
+        unknown = sorted(set(args.sequences) - {s.name for s in dataset})
+        if unknown:
+            raise DatasetError(f"{root}: no sequence(s) {unknown} in {args.dataset}")
+        dataset.sequences = [s for s in dataset if s.name in set(args.sequences)]
+    if args.limit is not None:
+        dataset.sequences = dataset.sequences[:args.limit]
+    return dataset
+
+
+def _check_args(parser: argparse.ArgumentParser, args) -> None:
+    if args.workers < 1:
+        parser.error(f"--workers must be at least 1, got {args.workers}")
+    if args.limit is not None and args.limit < 1:
+        parser.error(f"--limit must be at least 1, got {args.limit}")
+    siamcar_options = [args.checkpoint, args.backbone, args.strategy, args.preset]
+    if "siamcar" not in args.trackers and any(o is not None for o in siamcar_options):
+        parser.error("--checkpoint/--backbone/--strategy/--preset need 'siamcar' in --trackers")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_args(parser, args)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        dataset = _load_dataset(args)
+        specs = _tracker_specs(args)
+        run_trackers(dataset, specs, args.results, workers=args.workers,
+                     resume=not args.no_resume, progress=not args.quiet)
+        return _report(dataset, specs, args.results)
+    except (DatasetError, ValueError, FileNotFoundError, RuntimeError) as error:
+        print(f"siamcar-eval: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _report(dataset: TrackingDataset, specs: list[TrackerSpec], results: Path) -> int:
+    from .report import build_reports, write_report
+
+    out_dir = Path(results) / dataset.name
+    if not any(s.has_full_ground_truth for s in dataset):
+        print(f"{dataset.name}: no ground truth beyond the first frame; results for the "
+              f"evaluation server are in {out_dir}/<tracker>/")
+        return 0
+    reports = build_reports({spec.name: score_tracker(dataset, spec.name, results)
+                             for spec in specs})
+    print(write_report(dataset.name, reports, out_dir))
+    print(f"report.md, report.json and plots written to {out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""One-pass evaluation: run trackers over a dataset (in worker processes) and store results.
+
+Result layout under ``<results>/<dataset>/<tracker>/`` (what pysot-toolkit and the got10k
+toolkit read):
+
+- default: ``<seq>.txt`` (one ``x,y,w,h`` line per frame, the first being the initial box)
+  and ``times/<seq>_time.txt`` (seconds per frame);
+- GOT-10k: the submission layout ``<seq>/<seq>_001.txt`` and ``<seq>/<seq>_time.txt``.
+
+A sequence whose box file exists is skipped (resume); files are written atomically, so an
+interrupted run leaves no half-written result behind.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from .metrics import SequenceScore, score_sequence
+from .readers import DatasetError, Protocol, TrackingDataset, TrackingSequence, read_number_rows
+
+LOG = logging.getLogger(__name__)
+TRACKER_KINDS = ("siamcar", "csrt", "kcf")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackerSpec:
+    """Which tracker to build in a worker; ``name`` is its result folder and plot label."""
+
+    kind: str
+    name: str = ""
+    checkpoint: str | None = None
+    backbone: str | None = None
+    strategy: str | None = None
+    preset: str | None = None
+    device: str = "auto"
+    threads: int | None = None       # torch threads per worker (None: leave torch's choice)
+
+    def __post_init__(self):
+        if self.kind not in TRACKER_KINDS:
+            raise ValueError(f"unknown tracker {self.kind!r}; choose from {TRACKER_KINDS}")
+        if not self.name:
+            object.__setattr__(self, "name", self.kind)
+
+
+def build_tracker(spec: TrackerSpec):
+    """A fresh tracker object with init(frame, xywh) / track(frame)."""
+    if spec.kind in ("csrt", "kcf"):
+        from .baselines import OpenCVTracker
+        return OpenCVTracker(spec.kind)
+    return _siamcar_tracker(spec)
+
+
+@functools.lru_cache(maxsize=4)
+def _siamcar_tracker(spec: TrackerSpec):
+    # one network per worker process and spec: init() resets the tracker's state per sequence
+    import torch
+
+    from siamcar_ros.tracking import TrackerParams, load_tracker
+
+    if spec.threads:
+        torch.set_num_threads(spec.threads)
+    params = TrackerParams.from_preset(spec.preset) if spec.preset else TrackerParams()
+    if spec.strategy:
+        params = params.replace(strategy=spec.strategy)
+    return load_tracker(spec.checkpoint, backbone=spec.backbone, device=spec.device,
+                        params=params)
+
+
+def track_sequence(tracker, sequence: TrackingSequence) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes (first = initial box) and per-frame seconds (first = init) on one sequence."""
+    boxes = np.zeros((len(sequence), 4))
+    seconds = np.zeros(len(sequence))
+    boxes[0] = sequence.initial_box
+    first = sequence.read_frame(0)
+    start = time.perf_counter()
+    tracker.init(first, tuple(float(v) for v in boxes[0]))
+    seconds[0] = time.perf_counter() - start
+    for index in range(1, len(sequence)):
+        frame = sequence.read_frame(index)
+        start = time.perf_counter()
+        result = tracker.track(frame)
+        seconds[index] = time.perf_counter() - start
+        box = np.asarray(getattr(result, "bbox", result), dtype=np.float64).ravel()
+        if box.shape != (4,) or not np.all(np.isfinite(box)):
+            raise RuntimeError(f"{sequence.name} frame {index + 1}: tracker returned {box}, "
+                               "not a finite x, y, w, h box")
+        boxes[index] = box
+    return boxes, seconds
+
+
+# ----------------------------------------------------------------------------- result files
+
+@dataclasses.dataclass(frozen=True)
+class ResultStore:
+    """Where one dataset's results live: ``<root>/<dataset>/<tracker>/...``."""
+
+    root: Path
+    dataset: str
+    layout: str = "pysot"      # "pysot" / "trackingnet" (<seq>.txt) or "got10k" (submission)
+
+    def tracker_dir(self, tracker: str) -> Path:
+        return Path(self.root) / self.dataset / tracker
+
+    def box_path(self, tracker: str, sequence: str) -> Path:
+        if self.layout == "got10k":
+            return self.tracker_dir(tracker) / sequence / f"{sequence}_001.txt"
+        return self.tracker_dir(tracker) / f"{sequence}.txt"
+
+    def time_path(self, tracker: str, sequence: str) -> Path:
+        if self.layout == "got10k":
+            return self.tracker_dir(tracker) / sequence / f"{sequence}_time.txt"
+        return self.tracker_dir(tracker) / "times" / f"{sequence}_time.txt"
+
+    def has(self, tracker: str, sequence: str) -> bool:
+        return self.box_path(tracker, sequence).is_file()
+
+    def write(self, tracker: str, sequence: str, boxes: np.ndarray, seconds: np.ndarray):
+        _write_atomically(self.time_path(tracker, sequence), seconds[:, None], "%.8f")
+        _write_atomically(self.box_path(tracker, sequence), boxes, "%.4f")
+
+    def read_boxes(self, tracker: str, sequence: str, num_frames: int) -> np.ndarray:
+        path = self.box_path(tracker, sequence)
+        boxes = np.stack(read_number_rows(path, (4,), allow_nan=False))
+        if len(boxes) != num_frames:
+            raise DatasetError(f"{path}: {len(boxes)} boxes for {num_frames} frames (one "
+                               f"x,y,w,h line per frame expected)")
+        return boxes
+
+    def read_seconds(self, tracker: str, sequence: str) -> np.ndarray | None:
+        path = self.time_path(tracker, sequence)
+        if not path.is_file():
+            return None
+        return np.concatenate(read_number_rows(path, (1,), allow_nan=False))
+
+
+def _write_atomically(path: Path, rows: np.ndarray, fmt: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+    np.savetxt(partial, rows, fmt=fmt, delimiter=",")
+    partial.replace(path)
+
+
+def store_for(dataset: TrackingDataset, results_root: Path) -> ResultStore:
+    return ResultStore(Path(results_root), dataset.name, dataset.protocol.submission)
+
+
+# ----------------------------------------------------------------------------- running
+
+@dataclasses.dataclass(frozen=True)
+class _Task:
+    spec: TrackerSpec
+    sequence: TrackingSequence
+    store: ResultStore
+
+
+def _run_task(task: _Task) -> tuple[str, str, int, float]:
+    try:
+        boxes, seconds = track_sequence(build_tracker(task.spec), task.sequence)
+    except Exception as error:
+        raise RuntimeError(f"{task.spec.name} on {task.sequence.name}: {error}") from error
+    task.store.write(task.spec.name, task.sequence.name, boxes, seconds)
+    return task.spec.name, task.sequence.name, len(boxes) - 1, float(seconds[1:].sum())
+
+
+def run_trackers(dataset: TrackingDataset, specs: Sequence[TrackerSpec], results_root: Path,
+                 workers: int = 1, resume: bool = True, progress: bool = True) -> list[tuple]:
+    """Run every tracker on every sequence not already done; returns what ran.
+
+    Each returned item is (tracker, sequence, frames tracked, seconds spent tracking).
+    """
+    from tqdm import tqdm
+
+    store = store_for(dataset, results_root)
+    tasks = [_Task(spec, sequence, store) for spec in specs for sequence in dataset
+             if not (resume and store.has(spec.name, sequence.name))]
+    skipped = len(specs) * len(dataset) - len(tasks)
+    if skipped:
+        LOG.info("resuming: %d tracker/sequence results already present", skipped)
+    done = []
+    bar = tqdm(total=len(tasks), desc=f"{dataset.name}", unit="seq", disable=not progress)
+    if workers <= 1:
+        for task in tasks:
+            done.append(_run_task(task))
+            bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(_run_task, task) for task in tasks]
+            for future in as_completed(futures):
+                done.append(future.result())
+                bar.update()
+    bar.close()
+    return done
+
+
+# ----------------------------------------------------------------------------- scoring
+
+def score_tracker(dataset: TrackingDataset, tracker: str,
+                  results_root: Path) -> list[SequenceScore]:
+    """Score one tracker's stored results on the sequences that have full ground truth."""
+    store = store_for(dataset, results_root)
+    protocol: Protocol = dataset.protocol
+    scores = []
+    for sequence in dataset:
+        if not sequence.has_full_ground_truth:
+            continue
+        boxes = store.read_boxes(tracker, sequence.name, len(sequence))
+        if not protocol.skip_first_frame and np.all(np.isfinite(sequence.ground_truth[0])):
+            boxes[0] = sequence.ground_truth[0]   # the toolkits score frame 1 as given
+        image_size = None
+        if protocol.clip_to_image:
+            image_size = sequence.image_size or sequence.read_frame(0).shape[1::-1]
+        seconds = store.read_seconds(tracker, sequence.name)
+        scores.append(score_sequence(
+            sequence.name, boxes, sequence.ground_truth, sequence.absent,
+            skip_first_frame=protocol.skip_first_frame, image_size=image_size,
+            attributes=sequence.attributes, seconds=None if seconds is None else seconds[1:]))
+    return scores

@@ -1,0 +1,113 @@
+"""Markdown tables, JSON and success/precision plots for one dataset and several trackers."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .metrics import (NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS,
+                      SequenceScore, Summary, summarise, summarise_by_attribute)
+
+
+@dataclasses.dataclass
+class TrackerReport:
+    name: str
+    summary: Summary
+    by_attribute: dict[str, Summary]
+    sequences: list[SequenceScore]
+
+
+def build_reports(scores_by_tracker: dict[str, list[SequenceScore]]) -> list[TrackerReport]:
+    """Summaries per tracker, best success AUC first."""
+    reports = [TrackerReport(name, summarise(scores), summarise_by_attribute(scores), scores)
+               for name, scores in scores_by_tracker.items()]
+    return sorted(reports, key=lambda r: r.summary.success_auc, reverse=True)
+
+
+def _fps(summary: Summary) -> str:
+    return "-" if summary.fps is None else f"{summary.fps:.1f}"
+
+
+def markdown_table(dataset: str, reports: list[TrackerReport]) -> str:
+    """The overall table, then success AUC per attribute when sequences carry attributes."""
+    lines = [f"### {dataset}: {reports[0].summary.num_sequences} sequences, "
+             f"{reports[0].summary.num_frames} evaluated frames", "",
+             "| Tracker | Success AUC | Precision (20 px) | Norm. precision (0.2) | AO | SR0.5 "
+             "| SR0.75 | FPS |",
+             "|---|---|---|---|---|---|---|---|"]
+    for report in reports:
+        s = report.summary
+        lines.append(f"| {report.name} | {s.success_auc:.3f} | {s.precision:.3f} | "
+                     f"{s.norm_precision:.3f} | {s.ao:.3f} | {s.sr50:.3f} | {s.sr75:.3f} | "
+                     f"{_fps(s)} |")
+    attributes = sorted({a for r in reports for a in r.by_attribute})
+    if attributes:
+        lines += ["", "Success AUC per attribute (sequences with the attribute):", "",
+                  "| Attribute | Sequences | " + " | ".join(r.name for r in reports) + " |",
+                  "|---|---|" + "---|" * len(reports)]
+        for attribute in attributes:
+            cells = [f"{r.by_attribute[attribute].success_auc:.3f}"
+                     if attribute in r.by_attribute else "-" for r in reports]
+            count = next(r.by_attribute[attribute].num_sequences for r in reports
+                         if attribute in r.by_attribute)
+            lines.append(f"| {attribute} | {count} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def report_json(dataset: str, reports: list[TrackerReport]) -> dict:
+    return {"dataset": dataset, "trackers": {
+        r.name: {"overall": r.summary.as_dict(),
+                 "attributes": {a: s.as_dict() for a, s in r.by_attribute.items()},
+                 "sequences": {s.name: {"success_auc": float(np.mean(s.success_curve)),
+                                        "precision": float(s.precision_curve[20]),
+                                        "frames": s.num_frames} for s in r.sequences}}
+        for r in reports}}
+
+
+def plot_curves(dataset: str, reports: list[TrackerReport], out_dir: Path) -> list[Path]:
+    """success_plot.png, precision_plot.png and norm_precision_plot.png in out_dir."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    panels = [
+        ("success_plot.png", "Success plot", "Overlap threshold", SUCCESS_THRESHOLDS,
+         lambda s: s.success_curve, lambda s: f"AUC {s.success_auc:.3f}"),
+        ("precision_plot.png", "Precision plot", "Location error threshold (px)",
+         PRECISION_THRESHOLDS, lambda s: s.precision_curve, lambda s: f"{s.precision:.3f}"),
+        ("norm_precision_plot.png", "Normalised precision plot",
+         "Normalised location error threshold", NORM_PRECISION_THRESHOLDS,
+         lambda s: s.norm_precision_curve, lambda s: f"{s.norm_precision:.3f}"),
+    ]
+    written = []
+    for filename, title, xlabel, thresholds, curve, label in panels:
+        figure, axes = plt.subplots(figsize=(6, 4.5), dpi=100)
+        ranked = sorted(reports, key=lambda r: float(label(r.summary).split()[-1]), reverse=True)
+        for report in ranked:
+            axes.plot(thresholds, curve(report.summary), linewidth=2,
+                      label=f"{report.name} [{label(report.summary)}]")
+        axes.set(title=f"{title} of OPE on {dataset}", xlabel=xlabel, ylabel="Success rate"
+                 if filename.startswith("success") else "Precision",
+                 xlim=(thresholds[0], thresholds[-1]), ylim=(0, 1.02))
+        axes.grid(True, alpha=0.4)
+        axes.legend(loc="lower left" if filename.startswith("success") else "lower right")
+        figure.tight_layout()
+        figure.savefig(out_dir / filename)
+        plt.close(figure)
+        written.append(out_dir / filename)
+    return written
+
+
+def write_report(dataset: str, reports: list[TrackerReport], out_dir: Path) -> str:
+    """Write report.md, report.json and the plots into out_dir; return the Markdown."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table = markdown_table(dataset, reports)
+    (out_dir / "report.md").write_text(table)
+    (out_dir / "report.json").write_text(json.dumps(report_json(dataset, reports), indent=1))
+    plot_curves(dataset, reports, out_dir)
+    return table
