@@ -1,0 +1,249 @@
+"""The SiamCAR tracker: target state, one crop -> network -> decode step per frame.
+
+Per frame: the frame is uploaded once (uint8), the search crop is made on the device, the
+network runs against the template features computed at ``init``, the small maps come back
+to the host in one copy, and decoding (:mod:`.decode`) plus the state update run in numpy.
+
+State handling: every input is checked before anything changes, and the new state is
+committed only after the whole step succeeded, so an error leaves the tracker as it was.
+A frame whose size differs from the ``init`` frame is refused (the target's coordinates and
+the padding colour belong to the first frame); call ``init`` again for a new stream.
+
+Boxes are (x, y, w, h). ``init`` takes the centre as (x + (w-1)/2, y + (h-1)/2) and ``track``
+reports (cx - w/2, cy - h/2, w, h), as the published implementation does (its crop window
+places the target about half a pixel right of / below the crop centre, which this offsets).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+
+from .crop import channel_mean, context_side, crop_and_resize, crop_window, frame_to_tensor
+from .decode import CropGeometry, Decoded, decode, hanning_window
+from .device import resolve_half, select_device
+from .inputs import TrackerInputError, as_bgr_frame, check_box
+from .params import TrackerParams
+
+__all__ = ["SiamCARTracker", "TrackResult", "TargetState", "TrackerInputError",
+           "TrackerStateError", "next_target_state", "as_params"]
+
+LOGGER = logging.getLogger(__name__)
+
+# Smallest width/height the state may shrink to, in image pixels (the public code allows 0,
+# which makes the next frame's aspect ratio undefined).
+MIN_TARGET_SIZE = 1.0
+
+
+class TrackerStateError(RuntimeError):
+    """``track`` called before ``init`` (or after ``reset``)."""
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    """One tracked frame: box (x, y, w, h) in image pixels, foreground score and centre-ness at
+    the chosen point (both 0..1), and the raw maps when asked for."""
+
+    bbox: tuple[float, float, float, float]
+    confidence: float
+    centerness: float
+    maps: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class TargetState:
+    """Centre (cx, cy) and size (w, h) in image pixels, plus what ``init`` fixed."""
+
+    center: tuple[float, float]
+    size: tuple[float, float]
+    frame_size: tuple[int, int]  # (width, height)
+    context_amount: float
+
+
+def as_params(params: TrackerParams | Mapping[str, Any] | str | None) -> TrackerParams:
+    """TrackerParams from an instance, a mapping (see ``TrackerParams.from_dict``) or a preset name."""
+    if params is None:
+        return TrackerParams()
+    if isinstance(params, TrackerParams):
+        return params
+    if isinstance(params, str):
+        return TrackerParams.from_preset(params)
+    if isinstance(params, Mapping):
+        return TrackerParams.from_dict(params)
+    raise TypeError(f"params must be TrackerParams, a dict or a preset name, got {type(params).__name__}")
+
+
+def next_target_state(center, size, decoded: Decoded, scale_z: float, frame_size) -> tuple:
+    """New (center, size) in image pixels from a decoded frame; clipped to the frame.
+
+    The centre moves by the decoded displacement / scale_z; the size is blended with rate
+    lr = P cls lr (``decoded.size_rate``, limited to 0..1); the centre is clipped to
+    [0, width] x [0, height] and the size to [MIN_TARGET_SIZE, width] x [.., height].
+    """
+    frame_width, frame_height = frame_size
+    rate = float(np.clip(decoded.size_rate, 0.0, 1.0))
+    cx = center[0] + decoded.displacement[0] / scale_z
+    cy = center[1] + decoded.displacement[1] / scale_z
+    width = rate * decoded.size[0] / scale_z + (1.0 - rate) * size[0]
+    height = rate * decoded.size[1] / scale_z + (1.0 - rate) * size[1]
+    return (
+        (float(np.clip(cx, 0, frame_width)), float(np.clip(cy, 0, frame_height))),
+        (float(np.clip(width, MIN_TARGET_SIZE, max(frame_width, MIN_TARGET_SIZE))),
+         float(np.clip(height, MIN_TARGET_SIZE, max(frame_height, MIN_TARGET_SIZE)))),
+    )
+
+
+def box_from_state(center, size) -> tuple[float, float, float, float]:
+    return (center[0] - size[0] / 2, center[1] - size[1] / 2, size[0], size[1])
+
+
+class SiamCARTracker:
+    """Single-object tracker around a SiamCAR network (``siamcar_ros.model``).
+
+    ``device``: "auto" | "cpu" | "cuda" | "cuda:N" (CPU fallback with a warning).
+    ``half``: fp16 on CUDA (ignored with a warning elsewhere).
+    """
+
+    def __init__(self, model: torch.nn.Module, params: TrackerParams | Mapping | str | None = None,
+                 device: str | torch.device = "auto", half: bool = False):
+        self._params = as_params(params)
+        self.device = select_device(device)
+        self.half = resolve_half(half, self.device)
+        self.model = model.to(self.device).eval()
+        if self.half:
+            self.model.half()
+        self.geometry = CropGeometry(int(model.template_size), int(model.search_size),
+                                     int(model.score_size), int(model.stride))
+        self._window = hanning_window(self.geometry.score_size)
+        self._state: TargetState | None = None
+        self._pad_value: torch.Tensor | None = None
+        self._template_features = None
+        self.last_timings: dict[str, float] = {}
+
+    # ---------------------------------------------------------------- properties
+    @property
+    def params(self) -> TrackerParams:
+        return self._params
+
+    @property
+    def is_initialized(self) -> bool:
+        return self._state is not None
+
+    @property
+    def state(self) -> TargetState | None:
+        """The current target state (immutable), or None before ``init``."""
+        return self._state
+
+    # ---------------------------------------------------------------- public API
+    def update_params(self, params: TrackerParams | Mapping | str) -> None:
+        """Use new hyper-parameters from the next frame on (``context_amount`` from the next
+        ``init``: template and search crops must share one context)."""
+        self._params = as_params(params)
+
+    def reset(self) -> None:
+        """Forget the target; ``init`` is needed before the next ``track``."""
+        self._state = None
+        self._pad_value = None
+        self._template_features = None
+
+    def init(self, frame_bgr: np.ndarray, bbox_xywh) -> None:
+        """Start tracking the target in ``bbox_xywh`` (x, y, w, h) of ``frame_bgr``."""
+        frame = as_bgr_frame(frame_bgr)
+        x, y, width, height = check_box(bbox_xywh, frame.shape)
+        context = self._params.context_amount
+        center = (x + (width - 1) / 2.0, y + (height - 1) / 2.0)
+        side = max(1, int(round(context_side((width, height), context))))
+        with torch.no_grad():
+            frame_tensor = frame_to_tensor(frame, self.device)
+            pad_value = channel_mean(frame_tensor)
+            window = crop_window(center, side)
+            template = crop_and_resize(frame_tensor, window, self.geometry.template_size, pad_value)
+            self.model.template(self._to_model_dtype(template))
+        self._template_features = getattr(self.model, "zf", None)
+        self._pad_value = pad_value
+        self._state = TargetState(center, (width, height), (frame.shape[1], frame.shape[0]), context)
+
+    def track(self, frame_bgr: np.ndarray, return_maps: bool = False) -> TrackResult:
+        """Locate the target in the next frame."""
+        state = self._require_state()
+        frame = as_bgr_frame(frame_bgr)
+        if (frame.shape[1], frame.shape[0]) != state.frame_size:
+            raise TrackerInputError(
+                f"frame size {frame.shape[1]}x{frame.shape[0]} differs from the {state.frame_size[0]}x"
+                f"{state.frame_size[1]} frame given to init; frames of one sequence must keep one "
+                "size (call init again for the new stream)")
+        params = self._params
+        started = time.perf_counter()
+        s_z = context_side(state.size, state.context_amount)
+        scale_z = self.geometry.template_size / s_z
+        search_side = max(1, int(round(s_z * self.geometry.search_size / self.geometry.template_size)))
+        with torch.no_grad():
+            frame_tensor = frame_to_tensor(frame, self.device)
+            search = crop_and_resize(frame_tensor, crop_window(state.center, search_side),
+                                     self.geometry.search_size, self._pad_value)
+            cropped = time.perf_counter()
+            cls, cen, loc = self._run_network(self._to_model_dtype(search))
+        networked = time.perf_counter()
+        previous_crop_size = (state.size[0] * scale_z, state.size[1] * scale_z)
+        decoded = decode(params.strategy, cls, cen, loc, previous_crop_size, params,
+                         self.geometry, window=self._window, scale_z=scale_z)
+        result = self._advance(state, decoded, scale_z, return_maps, (cls, cen, loc), search_side)
+        finished = time.perf_counter()
+        self.last_timings = {"crop": cropped - started, "network": networked - cropped,
+                             "decode": finished - networked}
+        return result
+
+    # ---------------------------------------------------------------- steps
+    def _require_state(self) -> TargetState:
+        if self._state is None:
+            raise TrackerStateError("track() called before init(): give the first frame and the "
+                                    "target box to init(frame, (x, y, w, h)) first")
+        return self._state
+
+    def _to_model_dtype(self, crop: torch.Tensor) -> torch.Tensor:
+        return crop.half() if self.half else crop
+
+    def _run_network(self, search: torch.Tensor):
+        """Head outputs for the search crop, brought to the host in one copy."""
+        if self._template_features is not None and hasattr(self.model, "zf"):
+            self.model.zf = self._template_features  # this tracker's template, even on a shared model
+        outputs = self.model.track(search)
+        foreground = torch.softmax(outputs["cls"][0].float(), dim=0)[1:2]
+        stacked = torch.cat([foreground, outputs["cen"][0].float(), outputs["loc"][0].float()])
+        maps = stacked.cpu().numpy()
+        return maps[0], maps[1], maps[2:6]
+
+    def _advance(self, state, decoded: Decoded, scale_z, return_maps, maps, search_side):
+        """Commit the decoded frame to the state; keep the old state if the maps were not finite."""
+        values = (*decoded.displacement, *decoded.size, decoded.size_rate, decoded.confidence)
+        if not all(math.isfinite(v) for v in values):
+            LOGGER.warning("network output is not finite; keeping the previous target state")
+            return TrackResult(box_from_state(state.center, state.size), 0.0, 0.0,
+                               self._debug_maps(maps, decoded, scale_z, search_side) if return_maps else None)
+        center, size = next_target_state(state.center, state.size, decoded, scale_z, state.frame_size)
+        self._state = TargetState(center, size, state.frame_size, state.context_amount)
+        return TrackResult(
+            bbox=box_from_state(center, size),
+            confidence=decoded.confidence,
+            centerness=decoded.centerness,
+            maps=self._debug_maps(maps, decoded, scale_z, search_side) if return_maps else None,
+        )
+
+    @staticmethod
+    def _debug_maps(maps, decoded: Decoded, scale_z: float, search_side: int) -> dict[str, Any]:
+        cls, cen, loc = maps
+        return {
+            "cls": cls,                                   # SxS foreground probability
+            "cen": 1.0 / (1.0 + np.exp(-cen)),            # SxS centre-ness (sigmoid)
+            "loc": loc,                                   # 4xSxS l, t, r, b in search-crop pixels
+            "score": decoded.score_map,                   # SxS map of the coarse argmax
+            "coarse_cell": decoded.coarse_cell,           # (row, col)
+            "point": decoded.point,                       # chosen (x, y) in search-crop pixels
+            "scale_z": scale_z,                           # search-crop pixels per image pixel
+            "search_side": search_side,                   # image pixels covered by the search crop
+        }

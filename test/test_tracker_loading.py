@@ -1,0 +1,54 @@
+"""load_tracker: a ready tracker from a checkpoint file or the bundled default model."""
+import numpy as np
+import pytest
+import torch
+
+from siamcar_ros.model import build_model, save_checkpoint
+from siamcar_ros.tracking import (
+    DEFAULT_CHECKPOINT_ENV,
+    SiamCARTracker,
+    TrackerParams,
+    default_checkpoint_path,
+    load_tracker,
+)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    model = build_model("alexnet", width_mult=0.25, neck_channels=32, head_channels=32, head_num_convs=1)
+    return save_checkpoint(tmp_path_factory.mktemp("models") / "small.pth", model)
+
+
+def test_loads_the_network_the_file_describes_and_tracks(checkpoint):
+    tracker = load_tracker(checkpoint, device="cpu", params="UAV123")
+    assert isinstance(tracker, SiamCARTracker)
+    assert tracker.model.config["backbone"] == "alexnet" and tracker.geometry.score_size == 17
+    assert tracker.params == TrackerParams.from_preset("UAV123")
+    frame = np.random.default_rng(0).integers(0, 255, (64, 80, 3), dtype=np.uint8)
+    tracker.init(frame, (20, 20, 16, 12))
+    assert len(tracker.track(frame).bbox) == 4
+
+
+def test_backbone_that_does_not_match_the_file_is_named(checkpoint):
+    with pytest.raises(ValueError, match="holds a 'alexnet' network, not the requested backbone 'resnet18'"):
+        load_tracker(checkpoint, backbone="resnet18", device="cpu")
+    assert load_tracker(checkpoint, backbone="alexnet", device="cpu").model.config["backbone"] == "alexnet"
+
+
+def test_missing_checkpoint_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothere.pth does not exist"):
+        load_tracker(tmp_path / "nothere.pth", device="cpu")
+
+
+def test_missing_default_model_says_how_to_proceed(tmp_path, monkeypatch):
+    monkeypatch.setenv(DEFAULT_CHECKPOINT_ENV, str(tmp_path / "absent.pth"))
+    assert default_checkpoint_path() == tmp_path / "absent.pth"
+    with pytest.raises(FileNotFoundError, match="default model .*absent.pth is missing; pass checkpoint="):
+        load_tracker(device="cpu")
+
+
+def test_default_checkpoint_is_the_repository_model_file(monkeypatch):
+    monkeypatch.delenv(DEFAULT_CHECKPOINT_ENV, raising=False)
+    path = default_checkpoint_path()
+    assert path.name == "siamcar_default.pth" and path.parent.name == "models"
