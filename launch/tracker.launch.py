@@ -1,0 +1,90 @@
+"""Launch the siamcar_tracker lifecycle node (and, with autostart, configure and activate it).
+
+    ros2 launch siamcar_ros tracker.launch.py image_topic:=/camera/image_raw
+    ros2 launch siamcar_ros tracker.launch.py namespace:=front image_topic:=/front/image_raw
+
+Arguments left empty keep the value from params_file (config/tracker.yaml by default), so a
+parameter file is never silently overridden by a launch default.
+"""
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
+from launch.events import matches_action
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import LifecycleNode
+from launch_ros.event_handlers import OnStateTransition
+from launch_ros.events.lifecycle import ChangeState
+from launch_ros.substitutions import FindPackageShare
+from lifecycle_msgs.msg import Transition
+
+PACKAGE = "siamcar_ros"
+# Launch arguments that, when not empty, override the parameter of the same name.
+PARAMETER_ARGUMENTS = {
+    "image_topic": "camera topic (sensor_msgs/Image, or CompressedImage with image_type:=compressed)",
+    "init_topic": "topic of vision_msgs/Detection2D init boxes",
+    "checkpoint": "model checkpoint (.pth); empty = the params file's value (default: bundled model)",
+    "backbone": "resnet50 | resnet18 | alexnet | mobilenetv2; empty = from the checkpoint",
+    "device": "auto | cpu | cuda | cuda:N; empty = the params file's value",
+}
+
+
+def generate_launch_description() -> LaunchDescription:
+    arguments = [
+        DeclareLaunchArgument(
+            "params_file",
+            default_value=PathJoinSubstitution([FindPackageShare(PACKAGE), "config", "tracker.yaml"]),
+            description="YAML file with the node's parameters",
+        ),
+        DeclareLaunchArgument("namespace", default_value="", description="namespace of this tracker instance"),
+        DeclareLaunchArgument("use_sim_time", default_value="false", description="use the /clock topic"),
+        DeclareLaunchArgument(
+            "autostart", default_value="true", description="configure and activate the node at start"
+        ),
+    ]
+    arguments += [
+        DeclareLaunchArgument(name, default_value="", description=description)
+        for name, description in PARAMETER_ARGUMENTS.items()
+    ]
+    return LaunchDescription(arguments + [OpaqueFunction(function=_tracker_and_autostart)])
+
+
+def _tracker_and_autostart(context):
+    def argument(name: str) -> str:
+        return LaunchConfiguration(name).perform(context)
+
+    overrides = {name: argument(name) for name in PARAMETER_ARGUMENTS if argument(name)}
+    overrides["use_sim_time"] = argument("use_sim_time").lower() in ("true", "1", "yes")
+    tracker = LifecycleNode(
+        package=PACKAGE,
+        executable="siamcar_tracker",
+        name="siamcar_tracker",
+        namespace=argument("namespace"),
+        parameters=[argument("params_file"), overrides],
+        output="screen",
+        emulate_tty=True,
+    )
+    actions = [tracker]
+    if argument("autostart").lower() in ("true", "1", "yes"):
+        actions += _autostart(tracker)
+    return actions
+
+
+def _autostart(tracker: LifecycleNode) -> list:
+    """Emit configure now and activate once configuring has reached inactive.
+
+    The handler watches configuring -> inactive only, so a later deactivate (active ->
+    inactive) is not undone by an automatic re-activation.
+    """
+    def change_state(transition_id: int) -> EmitEvent:
+        return EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(tracker),
+                                           transition_id=transition_id))
+
+    activate_when_configured = RegisterEventHandler(
+        OnStateTransition(
+            target_lifecycle_node=tracker,
+            start_state="configuring",
+            goal_state="inactive",
+            entities=[change_state(Transition.TRANSITION_ACTIVATE)],
+        )
+    )
+    return [activate_when_configured, change_state(Transition.TRANSITION_CONFIGURE)]
