@@ -1,0 +1,152 @@
+"""``siamcar-track``: track one target through a video file, an image folder or a camera.
+
+Writes one ``x,y,w,h`` line per frame (the first line is the initial box, the layout the
+benchmark toolkits read), optionally an overlay video, and prints frames/s at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from .decode import STRATEGIES
+from .params import PRESETS, TrackerParams
+
+__all__ = ["main", "parse_box"]
+
+LOGGER = logging.getLogger("siamcar_ros.tracking.cli")
+
+
+def parse_box(text: str) -> tuple[float, float, float, float]:
+    """'x,y,w,h' -> four floats (w, h > 0)."""
+    parts = [p for p in text.replace(" ", ",").split(",") if p]
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 4 or values[2] <= 0 or values[3] <= 0:
+        raise argparse.ArgumentTypeError(f"--init expects x,y,w,h with w, h > 0, got {text!r}")
+    return values
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="siamcar-track",
+        description="Track one target with SiamCAR through a video file, an image folder or a camera.")
+    parser.add_argument("source", help="video file, folder of images, or camera index (e.g. 0)")
+    parser.add_argument("--init", type=parse_box, metavar="X,Y,W,H",
+                        help="initial box in the first frame; drawn with the mouse when omitted "
+                             "(needs a display)")
+    parser.add_argument("--checkpoint", help="model file (default: the bundled default model)")
+    parser.add_argument("--backbone", help="check that the checkpoint holds this backbone")
+    parser.add_argument("--device", default="auto", help='"auto", "cpu", "cuda" or "cuda:N"')
+    parser.add_argument("--half", action="store_true", help="fp16 on CUDA")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="coarse_to_fine")
+    parser.add_argument("--preset", choices=list(PRESETS), default="default",
+                        help="published hyper-parameters")
+    parser.add_argument("--output", default="results.txt", help="x,y,w,h per frame (default: %(default)s)")
+    parser.add_argument("--video-out", help="write an overlay video here (e.g. overlay.mp4)")
+    parser.add_argument("--max-frames", type=int, help="stop after this many frames")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def select_box_with_mouse(frame: np.ndarray) -> tuple[float, float, float, float]:
+    """Let the user draw the box; a clear error when there is no display or no GUI support."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise RuntimeError("no --init box given and no display to draw one on; pass --init x,y,w,h")
+    title = "siamcar-track: drag the target box, ENTER to confirm"
+    try:
+        x, y, w, h = cv2.selectROI(title, frame, showCrosshair=True)
+        cv2.destroyWindow(title)
+    except cv2.error as error:
+        raise RuntimeError("drawing the box needs an OpenCV build with GUI support; "
+                           f"pass --init x,y,w,h instead ({error.msg.strip()})") from error
+    if w <= 0 or h <= 0:
+        raise RuntimeError("no box was drawn; pass --init x,y,w,h or draw a box")
+    return float(x), float(y), float(w), float(h)
+
+
+def draw_overlay(frame: np.ndarray, box, confidence: float | None) -> np.ndarray:
+    shown = frame.copy()
+    x, y, w, h = (int(round(v)) for v in box)
+    cv2.rectangle(shown, (x, y), (x + w, y + h), (0, 255, 0), 2)
+    if confidence is not None:
+        cv2.putText(shown, f"{confidence:.2f}", (x, max(12, y - 4)), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.5, (0, 255, 0), 1, cv2.LINE_AA)
+    return shown
+
+
+def format_box(box) -> str:
+    return ",".join(f"{v:.3f}" for v in box)
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import load_tracker
+    from .sources import open_source
+
+    source = open_source(args.source)
+    frames = iter(source)
+    first = next(frames, None)
+    if first is None:
+        raise ValueError(f"{source.description} has no frames")
+    box = args.init or select_box_with_mouse(first)
+    params = TrackerParams.from_preset(args.preset, strategy=args.strategy)
+    tracker = load_tracker(args.checkpoint, backbone=args.backbone, device=args.device,
+                           half=args.half, params=params)
+    tracker.init(first, box)
+    writer = None
+    if args.video_out:
+        height, width = first.shape[:2]
+        writer = cv2.VideoWriter(args.video_out, cv2.VideoWriter_fourcc(*"mp4v"), source.fps, (width, height))
+        if not writer.isOpened():
+            raise ValueError(f"cannot write video {args.video_out}")
+        writer.write(draw_overlay(first, box, None))
+    lines = [format_box(box)]
+    total = source.frame_count
+    if args.max_frames is not None:
+        total = min(total or args.max_frames, args.max_frames)
+    tracking_seconds = 0.0
+    try:
+        with tqdm(total=total, initial=1, unit="frame", disable=args.quiet, desc="tracking") as bar:
+            for frame in frames:
+                if args.max_frames is not None and len(lines) >= args.max_frames:
+                    break
+                started = time.perf_counter()
+                result = tracker.track(frame)
+                tracking_seconds += time.perf_counter() - started
+                lines.append(format_box(result.bbox))
+                if writer is not None:
+                    writer.write(draw_overlay(frame, result.bbox, result.confidence))
+                bar.update(1)
+    finally:
+        if writer is not None:
+            writer.release()
+        Path(args.output).write_text("\n".join(lines) + "\n")
+    tracked = len(lines) - 1
+    rate = tracked / tracking_seconds if tracking_seconds > 0 else float("nan")
+    print(f"{len(lines)} frames from {source.description}: {rate:.1f} frames/s on {tracker.device} "
+          f"({args.strategy}); boxes in {args.output}"
+          + (f", overlay in {args.video_out}" if args.video_out else ""))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return run(args)
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
+        print(f"siamcar-track: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
