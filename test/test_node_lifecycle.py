@@ -63,7 +63,7 @@ def test_full_cycle_through_lifecycle_services(unconfigured):
     [
         ({"checkpoint": "missing"}, "no_such_model.pth"),
         ({"checkpoint": "corrupt"}, "corrupt.pth"),
-        ({"checkpoint": "alexnet", "backbone": "resnet18"}, "configure failed"),
+        ({"checkpoint": "alexnet", "backbone": "resnet18"}, "not the requested backbone 'resnet18'"),
     ],
 )
 def test_bad_configuration_fails_with_a_reason_and_the_node_stays_usable(unconfigured, checkpoints,

@@ -162,14 +162,21 @@ class TrackerNode(LifecycleNode):
         if params.device.startswith("cuda") and device.type != "cuda":
             note = f"device '{params.device}' requested but CUDA is not available: running on cpu"
             self.get_logger().warning(note)
-        tracker = load_tracker(
-            checkpoint=params.checkpoint or None,
-            backbone=params.backbone or None,
-            device=str(device),
-            half=params.half,
-            params=build_tracker_params(params),
-        )
-        _warm_up(tracker)
+        try:
+            tracker = load_tracker(
+                checkpoint=params.checkpoint or None,
+                backbone=params.backbone or None,
+                device=str(device),
+                half=params.half,
+                params=build_tracker_params(params),
+            )
+            _warm_up(tracker)
+        except Exception as error:
+            # Name the file and backbone: the loader's own text may not (e.g. a corrupt file).
+            raise RuntimeError(
+                f"could not load the model (checkpoint '{params.checkpoint or 'bundled default'}', "
+                f"backbone '{params.backbone or 'as stored'}'): {error}"
+            ) from error
         return tracker, note
 
     def _create_interfaces(self, params: NodeParameters) -> None:
