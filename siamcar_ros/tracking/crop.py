@@ -109,8 +109,11 @@ def crop_and_resize(
     xs = _linear_samples(window.x0, window.side, out_size, width, device)
     row_index = torch.cat([ys[0], ys[1]])
     col_index = torch.cat([xs[0], xs[1]])
-    # Gather only the 2*out_size rows and columns the interpolation reads.
-    patch = frame.index_select(0, row_index).index_select(1, col_index).float()
+    # One gather of the 2*out_size x 2*out_size pixels the interpolation reads.
+    pixel_index = (row_index[:, None] * width + col_index[None, :]).reshape(-1)
+    channels = frame.shape[-1]
+    patch = frame.reshape(-1, channels).index_select(0, pixel_index).float()
+    patch = patch.reshape(2 * out_size, 2 * out_size, channels)
     row_inside = torch.cat([ys[3], ys[4]])
     col_inside = torch.cat([xs[3], xs[4]])
     inside = (row_inside[:, None] & col_inside[None, :])[..., None]
