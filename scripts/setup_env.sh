@@ -33,8 +33,14 @@ fail() { echo "[setup_env] error: $*" >&2; exit 1; }
 hash_files() { { for f in "$@"; do echo "== $f"; cat "$f"; done; } | sha256sum | cut -d' ' -f1; }
 # Hash of the file names under some folders (contents excluded): new or removed files.
 hash_file_names() {
-  { for d in "$@"; do [ -d "$d" ] && find "$d" -type f ! -name '*.pyc' ! -path '*/__pycache__/*'; done; } |
+  { for d in "$@"; do
+      if [ -d "$d" ]; then find "$d" -type f ! -name '*.pyc' ! -path '*/__pycache__/*'; fi
+    done; } |
     LC_ALL=C sort | sha256sum | cut -d' ' -f1
+}
+# pip, without the per-package notes about index locations that do not exist on this machine.
+pip_install() {
+  "$python" -m pip install -q "$@" 2>&1 | { grep -v "^WARNING: Location '.*' is ignored" || true; }
 }
 stamp_matches() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 
@@ -79,8 +85,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 requirements_hash=$(hash_files requirements.txt setup.py)
 if ! stamp_matches "$venv/.requirements.stamp" "$requirements_hash"; then
   say "installing requirements.txt"
-  "$python" -m pip install -q -r requirements.txt
-  "$python" -m pip install -q --no-deps -e .
+  pip_install -r requirements.txt
+  pip_install --no-deps -e .
   echo "$requirements_hash" > "$venv/.requirements.stamp"
 fi
 
@@ -90,7 +96,7 @@ if [ "$ros_mode" = pypi-jazzy ]; then
   ros_requirements_hash=$(hash_files requirements.txt requirements-ros.txt)
   if ! stamp_matches "$venv/.requirements-ros.stamp" "$ros_requirements_hash"; then
     say "installing ROS 2 Jazzy wheels (requirements-ros.txt)"
-    "$python" -m pip install -q -r requirements.txt -r requirements-ros.txt
+    pip_install -r requirements.txt -r requirements-ros.txt
     rm -f "$venv/.cmake-paths.stamp"
     echo "$ros_requirements_hash" > "$venv/.requirements-ros.stamp"
   fi
@@ -111,7 +117,7 @@ if [ "$ros_mode" = pypi-jazzy ]; then
   ros_prefixes="$venv"
   ros_library_dirs="$venv/lib"
   for libs_dir in "$site_packages"/ros_*.libs; do
-    [ -d "$libs_dir" ] && ros_library_dirs="$ros_library_dirs:$libs_dir"
+    if [ -d "$libs_dir" ]; then ros_library_dirs="$ros_library_dirs:$libs_dir"; fi
   done
 else
   ros_prefixes="${AMENT_PREFIX_PATH:-}"
@@ -119,7 +125,7 @@ else
   ros_setup="/opt/ros/$ROS_DISTRO/setup.bash"
   if ! "$python" -c 'import colcon_core' 2>/dev/null && ! command -v colcon >/dev/null; then
     say "installing colcon into .venv"
-    "$python" -m pip install -q $(grep -E '^(colcon-|catkin-pkg|distlib|EmPy|notify2)' requirements-ros.txt)
+    pip_install $(grep -E '^(colcon-|catkin-pkg|distlib|EmPy|notify2)' requirements-ros.txt)
   fi
 fi
 colcon="$venv/bin/colcon"
