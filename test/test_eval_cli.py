@@ -150,3 +150,11 @@ def test_got10k_reader_and_store_agree_on_the_layout():
     store = ResultStore(Path("r"), dataset.name, dataset.protocol.submission)
     assert store.box_path("t", "s") == Path("r/got10k-val/t/s/s_001.txt")
     assert store.time_path("t", "s") == Path("r/got10k-val/t/s/s_time.txt")
+
+
+def test_trackingnet_submission_folder_holds_only_the_box_files(tmp_path):
+    assert main(["--dataset", "trackingnet", "--root", str(FIXTURES / "trackingnet"),
+                 "--results", str(tmp_path), "--trackers", "kcf", "--quiet"]) == 0
+    folder = tmp_path / "trackingnet" / "kcf"
+    assert [p.name for p in folder.iterdir()] == ["seqB.txt"]
+    assert np.loadtxt(folder / "seqB.txt", delimiter=",").shape == (3, 4)

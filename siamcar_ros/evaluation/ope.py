@@ -5,6 +5,7 @@ toolkit read):
 
 - default: ``<seq>.txt`` (one ``x,y,w,h`` line per frame, the first being the initial box)
   and ``times/<seq>_time.txt`` (seconds per frame);
+- TrackingNet: ``<seq>.txt`` only; times go to ``<results>/<dataset>/times/<tracker>/``;
 - GOT-10k: the submission layout ``<seq>/<seq>_001.txt`` and ``<seq>/<seq>_time.txt``.
 
 A sequence whose box file exists is skipped (resume); files are written atomically, so an
@@ -118,6 +119,9 @@ class ResultStore:
     def time_path(self, tracker: str, sequence: str) -> Path:
         if self.layout == "got10k":
             return self.tracker_dir(tracker) / sequence / f"{sequence}_time.txt"
+        if self.layout == "trackingnet":
+            # the TrackingNet server wants only <seq>.txt files in the submitted folder
+            return Path(self.root) / self.dataset / "times" / tracker / f"{sequence}_time.txt"
         return self.tracker_dir(tracker) / "times" / f"{sequence}_time.txt"
 
     def has(self, tracker: str, sequence: str) -> bool:
@@ -192,11 +196,16 @@ def run_trackers(dataset: TrackingDataset, specs: Sequence[TrackerSpec], results
             done.append(_run_task(task))
             bar.update()
     else:
+        # spawn: worker processes must not inherit torch/OpenCV thread pools from a fork
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
             futures = [pool.submit(_run_task, task) for task in tasks]
-            for future in as_completed(futures):
-                done.append(future.result())
-                bar.update()
+            try:
+                for future in as_completed(futures):
+                    done.append(future.result())
+                    bar.update()
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)   # finished results stay on disk
+                raise
     bar.close()
     return done
 
