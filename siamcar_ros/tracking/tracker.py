@@ -107,6 +107,8 @@ class SiamCARTracker:
 
     ``device``: "auto" | "cpu" | "cuda" | "cuda:N" (CPU fallback with a warning).
     ``half``: fp16 on CUDA (ignored with a warning elsewhere).
+    ``last_timings``: seconds spent in the last ``track`` call's crop, network (including the
+    one device-to-host copy of the maps) and decode stages.
     """
 
     def __init__(self, model: torch.nn.Module, params: TrackerParams | Mapping | str | None = None,
