@@ -105,4 +105,4 @@ def test_write_benchmark_writes_otb_layout_and_keeps_a_complete_copy(tmp_path):
     assert (tmp_path / names[0] / "img" / "0001.jpg").stat().st_mtime_ns == stamp
 
 
-PINNED_DIGEST = "2bb7bc50d7aab43e75c8d798969dd398ffc2f0b02a2bf210e327d71543cd8523"
+PINNED_DIGEST = "9106997ff1a6ffd138aeba205c3862ad929c4538fb4b08455fb169368b4024f4"

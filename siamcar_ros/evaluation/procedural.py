@@ -56,7 +56,7 @@ ATTRIBUTES = (
 ATTRIBUTE_PROBABILITY = 0.35
 ABSENT_VISIBLE_FRACTION = 0.1
 BENCHMARK_SEED_BASE = 1_000_000_000
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 _COLOUR_IMAGES = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field",
                   "immunohistochemistry", "retina", "colorwheel", "cat")
@@ -263,7 +263,7 @@ def _waypoint_path(rng: np.random.Generator, length: int, size: tuple[int, int],
     from scipy.interpolate import CubicSpline
 
     height, width = size
-    spacing = (4, 9) if fast else (25, 60)
+    spacing = (6, 12) if fast else (25, 60)
     times = [0]
     while times[-1] < length - 1:
         times.append(min(length - 1, times[-1] + int(rng.integers(*spacing))))
@@ -273,7 +273,15 @@ def _waypoint_path(rng: np.random.Generator, length: int, size: tuple[int, int],
     points = rng.uniform(low, high, (len(times), 2))
     if start is not None:
         points[0] = start
-    if not fast:
+    if fast:
+        # hops of 0.2..0.4 of the short side every 6..12 frames: about 8..30 px/frame at
+        # 480x640, OTB's "fast motion" (> 20 px) without leaving every search region
+        for k in range(1, len(points)):
+            angle = rng.uniform(0, 2 * np.pi)
+            hop = rng.uniform(0.2, 0.4) * min(height, width)
+            points[k] = np.clip(points[k - 1] + hop * np.array([np.cos(angle), np.sin(angle)]),
+                                low, high)
+    else:
         # slow targets wander locally rather than crossing the frame between waypoints
         step = 0.25 * min(height, width)
         for k in range(1, len(points)):
