@@ -118,3 +118,26 @@ def test_bad_config_names_the_key(overrides, key):
         base.setdefault(section, {}).update(values)
     with pytest.raises(ConfigError, match=key.replace("[", r"\[").replace("]", r"\]")):
         make_config(base)
+
+
+def test_only_listed_backbone_layers_train_and_others_keep_their_statistics(tmp_path):
+    trainer = Trainer(tiny_config(tmp_path, backbone_freeze_epochs=0,
+                                  backbone_train_layers=["layer4", "layer5"]))
+    before = {k: v.clone() for k, v in trainer.model.backbone.state_dict().items()}
+    trainer.run(max_iterations=2)
+    after = trainer.model.backbone.state_dict()
+    for key in before:
+        unchanged = torch.equal(before[key], after[key])
+        if key.startswith(("layer1.", "layer2.", "layer3.")):
+            assert unchanged, key
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("layer5."))
+
+
+def test_training_can_start_from_a_siamcar_checkpoint(tmp_path):
+    first = Trainer(tiny_config(tmp_path / "first", epochs=1, warmup_epochs=0, backbone_freeze_epochs=0))
+    first.run()
+    second = Trainer(tiny_config(tmp_path / "second",
+                                 init_checkpoint=str(tmp_path / "first" / "model_final.pth")))
+    assert second.iteration == 0
+    for key, value in first.model.state_dict().items():
+        assert torch.equal(value, second.model.state_dict()[key]), key

@@ -47,6 +47,8 @@ DEFAULTS = {
         "backbone_freeze_epochs": 10,
         "backbone_lr_mult": 0.1,
         "backbone_train_layers": None,   # None: every backbone layer once unfrozen
+        "pretrained_backbone": None,     # ImageNet weights file (torchvision names) or None
+        "init_checkpoint": None,         # a SiamCAR checkpoint to start from, or None
         "grad_clip": 10.0,
         "loss_weights": {"cls": 1.0, "cen": 1.0, "loc": 3.0},
         "seed": 0,

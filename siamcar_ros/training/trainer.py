@@ -19,7 +19,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from siamcar_ros.model import build_model, save_checkpoint
+from siamcar_ros.model import build_model, load_checkpoint, load_imagenet_backbone, save_checkpoint
 from siamcar_ros.model.checkpoint import read_checkpoint
 from siamcar_ros.training.datasets import build_sources
 from siamcar_ros.training.losses import LossWeights, siamcar_loss
@@ -109,7 +109,9 @@ class Trainer:
         if int(self.train_options["threads"]) > 0:
             torch.set_num_threads(int(self.train_options["threads"]))
         torch.manual_seed(int(self.train_options["seed"]))
-        self.model = build_model(**config["model"]).to(self.device)
+        self.model = build_model(**config["model"])
+        self._initialise_weights()
+        self.model.to(self.device)
         self.grid = cell_grid(self.model, config["data"]["cell_offset"])
         sources, weights = build_sources(config["data"]["sources"], seed=int(self.train_options["seed"]))
         sampler = PairSampler(sources, sampling_config(config["data"], self.model), self.grid, weights)
@@ -133,6 +135,16 @@ class Trainer:
         if resume is not None:
             self.restore(resume)
 
+    def _initialise_weights(self) -> None:
+        """Optional starting points: ImageNet weights for the backbone (torchvision naming)
+        and/or a whole SiamCAR checkpoint to fine-tune."""
+        imagenet = self.train_options["pretrained_backbone"]
+        if imagenet:
+            load_imagenet_backbone(self.model, imagenet)
+        initial = self.train_options["init_checkpoint"]
+        if initial:
+            load_checkpoint(initial, model=self.model)
+
     # parameters and freezing -------------------------------------------------------------
     def _split_parameters(self):
         layers = self.train_options["backbone_train_layers"]
@@ -150,9 +162,11 @@ class Trainer:
         for parameter in self.backbone_parameters:
             parameter.requires_grad_(not frozen)
         self.model.train()
-        if frozen:
-            # frozen means frozen: batch-norm statistics stay as loaded too
-            self.model.backbone.eval()
+        # a frozen layer keeps its batch-norm statistics as loaded too
+        layers = self.train_options["backbone_train_layers"]
+        for name, module in self.model.backbone.named_children():
+            if frozen or (layers is not None and name not in layers):
+                module.eval()
 
     def _network(self, frozen: bool):
         """The module to call: the model, or its DDP wrapper rebuilt when the set of trained
