@@ -205,3 +205,23 @@ def test_track_before_template_and_bad_inputs_fail_clearly():
         model.template(torch.zeros(3, 127, 127))
     with pytest.raises(ValueError, match="template batch 2 != search batch 1"):
         model(torch.zeros(2, 3, 127, 127), torch.zeros(1, 3, 255, 255))
+
+
+@pytest.mark.parametrize("backbone", ["alexnet", "mobilenetv2"])
+def test_channels_last_fast_path_gives_the_same_maps_as_plain_layout(backbone):
+    network = build_model(backbone, width_mult=0.25).backbone.eval()
+    image = torch.rand(1, 3, 127, 127) * 255
+    with torch.no_grad():
+        fast = network(image)
+        plain, x = [], image
+        for index, layer in enumerate(network.features if backbone == "mobilenetv2" else
+                                      [network.layer1, network.layer2, network.layer3,
+                                       network.layer4, network.layer5]):
+            x = layer(x)
+            if backbone == "alexnet" or index in network.return_indices:
+                plain.append(x)
+        plain = plain[-1:] if backbone == "alexnet" else plain
+    assert fast[0].is_contiguous(memory_format=torch.channels_last)
+    for f, p in zip(fast, plain):
+        assert p.is_contiguous()
+        torch.testing.assert_close(f, p, rtol=1e-4, atol=1e-3)

@@ -211,7 +211,7 @@ def save_checkpoint(path: str | os.PathLike, model: SiamCARModel, extra: dict | 
     return path
 
 
-def _adapt_to_backbone(name: str, tensor: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
+def _adapt_to_backbone(tensor: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
     """Copy as is when shapes agree; a 1x1 ImageNet shortcut conv goes to the centre of our
     3x3 one (the stride-8 layout's shortcut), which keeps the same response at init."""
     if tensor.shape == target.shape:
@@ -246,7 +246,7 @@ def load_imagenet_backbone(model: SiamCARModel, path: str | os.PathLike) -> dict
         if key not in target:
             (report["dropped"] if IMAGENET_HEAD_PATTERN.match(key) else unexpected).append(key)
             continue
-        adapted = _adapt_to_backbone(key, tensor, target[key])
+        adapted = _adapt_to_backbone(tensor, target[key])
         if adapted is None:
             misshaped.append(f"{key} (file {_shape_text(tensor)}, "
                              f"backbone {_shape_text(target[key])})")

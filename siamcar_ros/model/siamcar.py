@@ -56,7 +56,8 @@ class SiamCARModel(nn.Module):
               template_features: list[torch.Tensor]) -> dict[str, torch.Tensor]:
         responses = [xcorr_depthwise(x, z) for x, z in zip(search_features, template_features)]
         cls, loc, cen = self.car_head(self.down(torch.cat(responses, dim=1)))
-        return {"cls": cls, "loc": loc, "cen": cen}
+        # plain NCHW maps whatever layout the backbone ran in, so callers may .view() them
+        return {"cls": cls.contiguous(), "loc": loc.contiguous(), "cen": cen.contiguous()}
 
     def template(self, z: torch.Tensor) -> None:
         """Compute and keep the template features (B x 3 x 127 x 127 crop)."""

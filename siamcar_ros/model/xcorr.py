@@ -18,4 +18,4 @@ def xcorr_depthwise(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     folded_search = search.reshape(1, batch * channels, search.size(2), search.size(3))
     folded_kernel = kernel.reshape(batch * channels, 1, kernel.size(2), kernel.size(3))
     response = F.conv2d(folded_search, folded_kernel, groups=batch * channels)
-    return response.view(batch, channels, response.size(2), response.size(3))
+    return response.reshape(batch, channels, response.size(2), response.size(3))

@@ -47,6 +47,9 @@ class AlexNet(nn.Module):
         return size - 6                     # three 3x3 convs
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        if x.device.type == "cpu":
+            # CPU max pooling is several times faster on channels-last tensors (same values)
+            x = x.contiguous(memory_format=torch.channels_last)
         for layer in (self.layer1, self.layer2, self.layer3, self.layer4, self.layer5):
             x = layer(x)
         return [x]
