@@ -1,5 +1,17 @@
 """Backbones by name. Each returns a list of feature maps and exposes ``out_channels``
-(one entry per map), ``stride`` and ``feature_size(input_size)``."""
+(one entry per map), ``stride`` and ``feature_size(input_size)``.
+
+=============  =====================  ======  ===============  ==================  ==========
+name           maps (channels)        stride  template 127 ->  search 255 ->       score size
+=============  =====================  ======  ===============  ==================  ==========
+resnet50       512, 1024, 2048        8       15 (neck: 7)     31                  25
+resnet18       128, 256, 512 (x w)    8       15 (neck: 7)     31                  25
+mobilenetv2    32, 96, 320 (x w)      8       15 (neck: 7)     31                  25
+alexnet        256 (x w)              8       6                22                  17
+=============  =====================  ======  ===============  ==================  ==========
+
+``w`` is ``width_mult``; resnet50 has the fixed published width.
+"""
 from __future__ import annotations
 
 from typing import Callable
