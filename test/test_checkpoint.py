@@ -187,6 +187,14 @@ def test_cuda_device_without_gpu_falls_back_to_cpu(tmp_path, caplog):
     assert "not available" in caplog.text
 
 
+def test_auto_device_loads_and_a_bad_device_name_is_rejected(tmp_path):
+    path = save_checkpoint(tmp_path / "small.pth", build_model(**SMALL))
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert next(load_checkpoint(path, device="auto").parameters()).device.type == expected
+    with pytest.raises(ValueError, match="device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu0'"):
+        load_checkpoint(path, device="gpu0")
+
+
 # --- ImageNet weights in torchvision's naming -------------------------------------------
 
 class TorchvisionBottleneck(nn.Module):

@@ -49,7 +49,12 @@ class CheckpointContents:
 
 
 def _resolve_device(device: str | torch.device) -> torch.device:
-    device = torch.device(device)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from error
     if device.type == "cuda" and not torch.cuda.is_available():
         logger.warning("CUDA requested (%s) but not available; loading on the CPU", device)
         return torch.device("cpu")
