@@ -60,6 +60,11 @@ else
   [ -n "$base_python" ] || fail "python3.11 not found: the ROS 2 Jazzy wheels on PyPI are built for CPython 3.11 (install python3.11, or source a ROS 2 installation first)"
 fi
 
+for tool in cmake make c++; do
+  command -v "$tool" >/dev/null ||
+    fail "$tool not found: building the ROS interfaces needs it (Debian: apt-get install cmake make g++)"
+done
+
 # --- 1. virtual environment and library dependencies -------------------------------------------
 if [ -x "$venv/bin/python" ] && ! stamp_matches "$venv/.siamcar-mode" "$ros_mode"; then
   if [ -f "$venv/.siamcar-mode" ]; then
@@ -82,24 +87,35 @@ python="$venv/bin/python"
 export _ROS_WHEELS_BOOTSTRAP_COMPLETE=1
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-requirements_hash=$(hash_files requirements.txt setup.py)
+# With the PyPI wheels, the library and ROS requirements resolve together in one pip run.
+# With a real ROS 2, its message modules are compiled against the distribution's numpy, so that
+# numpy stays: the numpy pin is replaced by the system's version and OpenCV is left to pip to
+# choose a release that works with it (OpenCV 5 needs numpy 2).
+mkdir -p "$root/build"
+if [ "$ros_mode" = pypi-jazzy ]; then
+  requirement_args=(-r requirements.txt -r requirements-ros.txt)
+else
+  system_numpy=$(env -u VIRTUAL_ENV PATH="$path_without_venv" "$system_python" -c 'import numpy; print(numpy.__version__)' 2>/dev/null || true)
+  if [ -n "$system_numpy" ]; then
+    sed -E -e 's/^numpy==.*/numpy=='"$system_numpy"'/' -e 's/^(opencv[a-z-]*)==.*/\1/' \
+      requirements.txt > "$root/build/requirements-system-ros.txt"
+  else
+    cp requirements.txt "$root/build/requirements-system-ros.txt"
+  fi
+  requirement_args=(-r "$root/build/requirements-system-ros.txt")
+fi
+requirements_hash=$(echo "$ros_mode $(hash_files requirements.txt requirements-ros.txt setup.py)")
 if ! stamp_matches "$venv/.requirements.stamp" "$requirements_hash"; then
-  say "installing requirements.txt"
-  pip_install -r requirements.txt
+  say "installing ${requirement_args[*]}"
+  pip_install "${requirement_args[@]}"
   pip_install --no-deps -e .
+  rm -f "$venv/.cmake-paths.stamp"
   echo "$requirements_hash" > "$venv/.requirements.stamp"
 fi
 
 # --- 2. ROS 2 Jazzy wheels --------------------------------------------------------------------
 site_packages=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 if [ "$ros_mode" = pypi-jazzy ]; then
-  ros_requirements_hash=$(hash_files requirements.txt requirements-ros.txt)
-  if ! stamp_matches "$venv/.requirements-ros.stamp" "$ros_requirements_hash"; then
-    say "installing ROS 2 Jazzy wheels (requirements-ros.txt)"
-    pip_install -r requirements.txt -r requirements-ros.txt
-    rm -f "$venv/.cmake-paths.stamp"
-    echo "$ros_requirements_hash" > "$venv/.requirements-ros.stamp"
-  fi
   # The wheels' exported CMake files name the include folders of the machine they were built
   # on; CMake refuses non-existent include paths, so point them at this interpreter's.
   if [ ! -f "$venv/.cmake-paths.stamp" ]; then
