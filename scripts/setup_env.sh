@@ -139,13 +139,13 @@ else
   ros_prefixes="${AMENT_PREFIX_PATH:-}"
   ros_library_dirs=""
   ros_setup="/opt/ros/$ROS_DISTRO/setup.bash"
-  if ! "$python" -c 'import colcon_core' 2>/dev/null && ! command -v colcon >/dev/null; then
+  if [ ! -x "$venv/bin/colcon" ] && ! PATH="$path_without_venv" command -v colcon >/dev/null; then
     say "installing colcon into .venv"
-    pip_install $(grep -E '^(colcon-|catkin-pkg|distlib|EmPy|notify2)' requirements-ros.txt)
+    pip_install $(grep -E '^(colcon-|catkin-pkg|distlib|EmPy|notify2|setuptools)' requirements-ros.txt)
   fi
 fi
 colcon="$venv/bin/colcon"
-[ -x "$colcon" ] || colcon=$(command -v colcon) || fail "colcon not found"
+[ -x "$colcon" ] || colcon=$(PATH="$path_without_venv" command -v colcon) || fail "colcon not found"
 
 # --- 3. vision_msgs ---------------------------------------------------------------------------
 # Our own install space does not count: it is what this script builds.
@@ -160,6 +160,7 @@ has_system_package() {
 }
 if has_system_package vision_msgs; then
   built_packages="siamcar_ros"
+  rm -rf "$install_base/vision_msgs" "$build_base/vision_msgs"  # from a run without it
 else
   built_packages="vision_msgs siamcar_ros"
 fi
