@@ -65,6 +65,28 @@ def test_resnet50_state_dict_has_exactly_the_published_names_shapes_and_dtypes(r
         assert str(ours[key].dtype) == f"torch.{dtype}", key
 
 
+def conv_geometry(conv):
+    return conv.kernel_size[0], conv.stride[0], conv.padding[0], conv.dilation[0]
+
+
+def test_resnet50_convolutions_use_the_published_padding_stride_and_dilation(resnet50_model):
+    net = resnet50_model.backbone
+    # (kernel, stride, padding, dilation)
+    assert conv_geometry(net.conv1) == (7, 2, 0, 1)
+    assert (net.maxpool.kernel_size, net.maxpool.stride, net.maxpool.padding) == (3, 2, 1)
+    assert conv_geometry(net.layer1[0].conv2) == (3, 1, 1, 1)
+    assert conv_geometry(net.layer1[0].downsample[0]) == (1, 1, 0, 1)
+    assert conv_geometry(net.layer2[0].conv2) == (3, 2, 0, 1)
+    assert conv_geometry(net.layer2[0].downsample[0]) == (3, 2, 0, 1)
+    assert conv_geometry(net.layer2[1].conv2) == (3, 1, 1, 1)
+    assert conv_geometry(net.layer3[0].conv2) == (3, 1, 1, 1)
+    assert conv_geometry(net.layer3[0].downsample[0]) == (3, 1, 1, 1)
+    assert all(conv_geometry(block.conv2) == (3, 1, 2, 2) for block in net.layer3[1:])
+    assert conv_geometry(net.layer4[0].conv2) == (3, 1, 2, 2)
+    assert conv_geometry(net.layer4[0].downsample[0]) == (3, 1, 2, 2)
+    assert all(conv_geometry(block.conv2) == (3, 1, 4, 4) for block in net.layer4[1:])
+
+
 def test_resnet50_backbone_gives_layer2_3_4_at_15x15_for_template_and_31x31_for_search(resnet50_stages):
     for name, side in (("template_backbone", 15), ("search_backbone", 31)):
         shapes = [tuple(f.shape) for f in resnet50_stages[name]]
