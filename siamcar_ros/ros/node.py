@@ -562,10 +562,20 @@ def _free_model_memory() -> None:
 
 
 def main(args=None) -> None:
-    rclpy.init(args=args)
+    """The `siamcar_tracker` executable. `--autostart` (before --ros-args) configures and
+    activates the node at once, for setups without a lifecycle manager or `ros2 launch`."""
+    import sys
+
+    from rclpy.utilities import remove_ros_args
+
+    argv = sys.argv if args is None else args
+    autostart = "--autostart" in remove_ros_args(argv)[1:]
+    rclpy.init(args=argv)
     node = TrackerNode()
     executor = MultiThreadedExecutor(num_threads=3)
     executor.add_node(node)
+    if autostart and node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+        node.trigger_activate()
     try:
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
