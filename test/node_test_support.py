@@ -139,6 +139,13 @@ class NodeHarness:
         assert self.transition(Transition.TRANSITION_ACTIVATE)
         self.wait_for_subscribers()
 
+    def configure_and_activate_for(self, image_topic: str) -> None:
+        """configure + activate when the node listens to another image topic than image_raw."""
+        assert self.transition(Transition.TRANSITION_CONFIGURE), self.last_status_message()
+        assert self.transition(Transition.TRANSITION_ACTIVATE)
+        self.wait_until(lambda: self.init_pub.get_subscription_count() > 0
+                        and self.client.count_subscribers(image_topic) > 0, "the node's subscriptions")
+
     def set_parameters(self, **values):
         request = SetParameters.Request(parameters=[Parameter(n, value=v).to_parameter_msg() for n, v in values.items()])
         return self.call(self.set_parameters_client, request).results
@@ -192,8 +199,9 @@ class NodeHarness:
             return False
 
     def close(self) -> None:
-        for executor, _ in self._executors:
-            executor.shutdown()
+        for executor, thread in self._executors:
+            executor.shutdown(timeout_sec=5.0)
+            thread.join(timeout=5.0)
         self.node.destroy_node()
         self.client.destroy_node()
         rclpy.try_shutdown(context=self.context)

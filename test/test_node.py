@@ -139,6 +139,7 @@ def test_debug_image_is_published_only_while_subscribed(harness, fresh):
 
     harness.start_tracking(fresh)
     harness.publish_and_wait_detection(scene(1)[0], fresh + FRAME_NS)
+    assert harness.node._debug_images_rendered == 0
     received = []
     subscription = harness.client.create_subscription(Image, "siamcar_tracker/debug_image", received.append, 10)
     harness.wait_until(lambda: harness.node._debug_pub.get_subscription_count() > 0, "debug subscriber")
@@ -148,5 +149,7 @@ def test_debug_image_is_published_only_while_subscribed(harness, fresh):
     assert stamp_ns_of(image) == fresh + 2 * FRAME_NS
     harness.client.destroy_subscription(subscription)
     harness.wait_until(lambda: harness.node._debug_pub.get_subscription_count() == 0, "debug unsubscribe")
-    rendered_before = harness.node._debug_pub.get_subscription_count()
-    assert rendered_before == 0
+    rendered = harness.node._debug_images_rendered
+    assert rendered >= 1
+    harness.publish_and_wait_detection(scene(3)[0], fresh + 3 * FRAME_NS)
+    assert harness.node._debug_images_rendered == rendered  # no subscriber: not even drawn

@@ -126,3 +126,35 @@ def test_shutdown_from_active_releases_the_model(checkpoints):
         assert h.state() == "finalized" and h.node._tracker is None
     finally:
         h.close()
+
+
+def test_compressed_images_with_reliable_qos_after_reconfiguring(unconfigured):
+    import cv2
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import CompressedImage
+
+    from node_test_support import init_message, scene, stamp_ns_of
+
+    h = unconfigured
+    assert h.set_parameters(image_type="compressed", qos_reliability="reliable", image_topic="image_jpeg")[0].successful
+    try:
+        h.configure_and_activate_for("image_jpeg")
+        infos = h.client.get_subscriptions_info_by_topic("image_jpeg")
+        assert [i.qos_profile.reliability for i in infos] == [ReliabilityPolicy.RELIABLE]
+        publisher = h.client.create_publisher(CompressedImage, "image_jpeg", QoSProfile(depth=5))
+        h.wait_until(lambda: publisher.get_subscription_count() > 0, "the compressed image subscription")
+        stamps = [7 * 10**9, 7 * 10**9 + 33_000_000]
+        for step, stamp in enumerate(stamps):
+            msg = CompressedImage(format="jpeg", data=cv2.imencode(".jpg", scene(step)[0])[1].tobytes())
+            msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp, 10**9)
+            if step == 1:
+                h.init_pub.publish(init_message(scene(0)[1], stamps[0]))
+                h.status_with("tracking target")
+            publisher.publish(msg)
+            if step == 0:
+                h.wait_until(lambda: h.has_frame(stamps[0]), "the first compressed frame")
+        h.wait_until(lambda: any(stamp_ns_of(d) == stamps[1] for d in h.detections), "a detection")
+    finally:
+        h.transition(DEACTIVATE)
+        h.transition(CLEANUP)
+        assert h.set_parameters(image_type="raw", qos_reliability="best_effort", image_topic="image_raw")[0].successful

@@ -74,6 +74,7 @@ from siamcar_ros.ros.target_state import LossMonitor, TrackingState, follow_figu
 NODE_NAME = "siamcar_tracker"
 _RATE_SLACK = 0.8  # a frame arriving after 80% of the period is processed at once (jitter)
 _LOG_THROTTLE_S = 2.0
+_CATCH_UP_BUDGET_S = 0.5
 
 
 def build_tracker_params(params: NodeParameters):
@@ -90,6 +91,7 @@ class TrackerNode(LifecycleNode):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._status_pub = self.create_publisher(TrackerStatus, "~/status", 10)
         self._lock = threading.RLock()  # tracker, monitor and counters: processing vs transitions
+        self._pending_lock = threading.Lock()  # parameter changes waiting for the next frame
         self._reception_group = MutuallyExclusiveCallbackGroup()
         self._processing_group = MutuallyExclusiveCallbackGroup()
         self._logged_at: dict[str, float] = {}
@@ -218,6 +220,7 @@ class TrackerNode(LifecycleNode):
         self._last_process_start = 0.0
         self._frames_per_second = 0.0
         self._pending_problem = ""
+        self._debug_images_rendered = 0
 
     def _destroy_processing_triggers(self) -> None:
         if self._timer is not None:
@@ -264,7 +267,8 @@ class TrackerNode(LifecycleNode):
         except (ParameterError, ValueError) as error:
             return self._refuse_parameters(str(error))
         if holds_model:
-            self._pending_params = params  # applied by the processing thread before the next frame
+            with self._pending_lock:  # applied by the processing thread before the next frame
+                self._pending_params = params
         return SetParametersResult(successful=True)
 
     def _refuse_parameters(self, reason: str) -> SetParametersResult:
@@ -272,7 +276,8 @@ class TrackerNode(LifecycleNode):
         return SetParametersResult(successful=False, reason=reason)
 
     def _apply_pending_params(self) -> None:
-        params, self._pending_params = self._pending_params, None
+        with self._pending_lock:
+            params, self._pending_params = self._pending_params, None
         if params is None or self._tracker is None:
             return
         self._tracker.update_params(build_tracker_params(params))
@@ -294,7 +299,10 @@ class TrackerNode(LifecycleNode):
             return
         frame_ready = self._frame_ready
         if frame_ready is not None:
-            frame_ready.trigger()
+            try:
+                frame_ready.trigger()
+            except Exception:  # destroyed by a concurrent deactivate: nothing left to wake
+                pass
 
     # -------------------------------------------------------------------------- processing
     def _process_newest_frame(self) -> None:
@@ -413,18 +421,23 @@ class TrackerNode(LifecycleNode):
         """Track silently through buffered frames newer than the init frame, except the newest.
 
         The newest one is left for normal processing (and publication), so the tracker does not
-        jump from an old frame straight to the live one.
+        jump from an old frame straight to the live one. A slow model stops catching up after
+        _CATCH_UP_BUDGET_S and jumps the rest, so that live processing is not held up.
         """
-        newer = self._buffer.newer_than(init_frame.stamp_ns)[:-1]
-        for frame in newer:
+        started = time.monotonic()
+        caught_up = 0
+        for frame in self._buffer.newer_than(init_frame.stamp_ns)[:-1]:
+            if time.monotonic() - started > _CATCH_UP_BUDGET_S:
+                break
             try:
                 image = self._convert_or_raise(frame.message)
             except ImageConversionError:
                 continue
             if image.shape[:2] == self._target_size:
                 self._tracker.track(image)
+                caught_up += 1
             self._buffer.mark_taken(frame.sequence)
-        return len(newer)
+        return caught_up
 
     def _stop_tracking(self) -> None:
         if self._tracker is not None:
@@ -465,6 +478,7 @@ class TrackerNode(LifecycleNode):
     def _publish_debug_image(self, header, image: np.ndarray) -> None:
         if not self._params.publish_debug_image or self._debug_pub.get_subscription_count() == 0:
             return
+        self._debug_images_rendered += 1
         overlay = draw_overlay(image, self._last_bbox, self._monitor.state, self._last_confidence,
                                self._frames_per_second)
         msg = Image(header=header)
