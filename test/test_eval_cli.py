@@ -158,3 +158,12 @@ def test_trackingnet_submission_folder_holds_only_the_box_files(tmp_path):
     folder = tmp_path / "trackingnet" / "kcf"
     assert [p.name for p in folder.iterdir()] == ["seqB.txt"]
     assert np.loadtxt(folder / "seqB.txt", delimiter=",").shape == (3, 4)
+
+
+def test_missing_checkpoint_is_reported_before_anything_runs(tmp_path, capsys):
+    code = main(["--dataset", "otb", "--root", str(FIXTURES / "otb"), "--results",
+                 str(tmp_path), "--trackers", "kcf", "siamcar", "--checkpoint",
+                 str(tmp_path / "missing.pth"), "--quiet"])
+    assert code == 2
+    assert "missing.pth does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "otb").exists()

@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from .ope import TRACKER_KINDS, TrackerSpec, run_trackers, score_tracker
+from .ope import TRACKER_KINDS, TrackerSpec, build_tracker, run_trackers, score_tracker
 from .readers import DATASET_NAMES, DatasetError, TrackingDataset, open_dataset
 
 DEFAULT_PROCEDURAL_ROOT = Path("out/procedural")
@@ -119,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         dataset = _load_dataset(args)
         specs = _tracker_specs(args)
+        for spec in specs:
+            build_tracker(spec)      # a missing or wrong checkpoint fails here, before any run
         run_trackers(dataset, specs, args.results, workers=args.workers,
                      resume=not args.no_resume, progress=not args.quiet)
         return _report(dataset, specs, args.results)
