@@ -62,6 +62,22 @@ def test_each_frame_gives_a_detection_with_its_stamp_and_a_status(harness, fresh
     assert -1.0 <= status.target_offset_x <= 1.0 and 0.0 < status.target_area_fraction <= 1.0
 
 
+def test_detections_are_the_library_trackers_boxes_frame_by_frame(harness, fresh):
+    from siamcar_ros.tracking import load_tracker
+
+    offline = load_tracker(harness.node.get_parameter("checkpoint").value, device="cpu")
+    first_frame, first_box = scene(0)
+    offline.init(first_frame, first_box)
+    harness.start_tracking(fresh)
+    for step in range(1, 6):
+        frame, _ = scene(step)
+        detection = harness.publish_and_wait_detection(frame, fresh + step * FRAME_NS)
+        x, y, w, h = offline.track(frame).bbox
+        centre = (detection.bbox.center.position.x, detection.bbox.center.position.y)
+        assert centre == pytest.approx((x + w / 2, y + h / 2), abs=1e-3)
+        assert (detection.bbox.size_x, detection.bbox.size_y) == pytest.approx((w, h), abs=1e-3)
+
+
 def test_init_stamp_of_a_buffered_frame_initialises_on_that_frame(harness, fresh):
     stamps = [fresh + k * FRAME_NS for k in range(5)]
     for k, stamp in enumerate(stamps):

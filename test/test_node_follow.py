@@ -1,7 +1,5 @@
 """With the bundled default model, the node's detections follow a moving target over DDS."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -9,15 +7,16 @@ from node_test_support import NodeHarness, init_message
 
 pytestmark = pytest.mark.ros
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "siamcar_default.pth"
 FRAME_NS = 33_333_333
 FRAMES = 40
 
 
 @pytest.fixture(scope="module")
 def harness():
-    if not DEFAULT_MODEL.is_file():
-        pytest.skip(f"bundled default model {DEFAULT_MODEL} not present yet")
+    from siamcar_ros.tracking import default_checkpoint_path
+
+    if not default_checkpoint_path().is_file():
+        pytest.skip(f"default model {default_checkpoint_path()} not present")
     harness = NodeHarness(domain_id=64, parameters={"rate_hz": 100.0, "device": "cpu"})
     harness.configure_and_activate()
     yield harness
@@ -41,4 +40,5 @@ def test_detections_follow_a_procedural_target_frame_by_frame(harness):
         y = detection.bbox.center.position.y - detection.bbox.size_y / 2
         predicted.append((x, y, detection.bbox.size_x, detection.bbox.size_y))
     overlaps = iou(np.array(predicted), sequence.ground_truth[1:])
-    assert np.mean(overlaps > 0.5) > 0.8, f"mean IoU {overlaps.mean():.2f}"
+    assert overlaps.mean() > 0.5, f"mean IoU {overlaps.mean():.2f}"
+    assert overlaps[-10:].mean() > 0.4, "the target was lost by the end"
