@@ -26,6 +26,12 @@ workspace="$root/build/ws"
 build_base="$workspace/build"
 log_base="$root/log"
 
+# One setup at a time per checkout: parallel `make test` runs wait here instead of building
+# into the same folders at once (the second then finds everything done).
+mkdir -p "$root/build"
+exec 9> "$root/build/.setup_env.lock"
+flock 9
+
 say() { echo "[setup_env] $*" >&2; }
 fail() { echo "[setup_env] error: $*" >&2; exit 1; }
 
@@ -91,7 +97,6 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 # With a real ROS 2, its message modules are compiled against the distribution's numpy, so that
 # numpy stays: the numpy pin is replaced by the system's version and OpenCV is left to pip to
 # choose a release that works with it (OpenCV 5 needs numpy 2).
-mkdir -p "$root/build"
 if [ "$ros_mode" = pypi-jazzy ]; then
   requirement_args=(-r requirements.txt -r requirements-ros.txt)
 else
@@ -167,11 +172,11 @@ fi
 # The workspace's src/ links to the checkout (and to interfaces/vision_msgs). Building through
 # the link matters: CMake refuses to export include folders that lie inside the package's
 # source folder, and .venv (holding numpy's headers) lies inside the checkout.
-rm -rf "$workspace/src"
 mkdir -p "$workspace/src"
-ln -s ../../.. "$workspace/src/siamcar_ros"
+ln -sfn ../../.. "$workspace/src/siamcar_ros"
 case " $built_packages " in
-  *" vision_msgs "*) ln -s ../../../interfaces/vision_msgs "$workspace/src/vision_msgs" ;;
+  *" vision_msgs "*) ln -sfn ../../../interfaces/vision_msgs "$workspace/src/vision_msgs" ;;
+  *) rm -f "$workspace/src/vision_msgs" ;;
 esac
 
 # --- 4. colcon build --------------------------------------------------------------------------
@@ -236,7 +241,6 @@ cat > env.sh.tmp <<ENV
 $source_line
 export VIRTUAL_ENV="$venv"
 export PATH="$venv/bin:$install_base/siamcar_ros/lib/siamcar_ros:\$PATH"
-export SIAMCAR_ROS_ROOT="$root"
 export AMENT_PREFIX_PATH="$install_ament_prefixes$env_prefixes\${AMENT_PREFIX_PATH:+:\$AMENT_PREFIX_PATH}"
 export CMAKE_PREFIX_PATH="$install_ament_prefixes$env_prefixes\${CMAKE_PREFIX_PATH:+:\$CMAKE_PREFIX_PATH}"
 # The checkout first (see scripts/setup_env.sh), then the generated interfaces.
