@@ -118,7 +118,7 @@ if ! stamp_matches "$venv/.requirements.stamp" "$requirements_hash"; then
   echo "$requirements_hash" > "$venv/.requirements.stamp"
 fi
 
-# --- 2. ROS 2 Jazzy wheels --------------------------------------------------------------------
+# --- 2. ROS 2 prefixes (and the wheels' CMake files) ----------------------------------------
 site_packages=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 if [ "$ros_mode" = pypi-jazzy ]; then
   # The wheels' exported CMake files name the include folders of the machine they were built
