@@ -219,7 +219,6 @@ class TrackerNode(LifecycleNode):
         self._last_confidence = self._last_centerness = 0.0
         self._last_process_start = 0.0
         self._frames_per_second = 0.0
-        self._pending_problem = ""
         self._debug_images_rendered = 0
 
     def _destroy_processing_triggers(self) -> None:
@@ -293,9 +292,7 @@ class TrackerNode(LifecycleNode):
             self._buffer.push(stamp_to_ns(msg.header.stamp), msg, time.monotonic_ns())
         except FrameOrderError as error:
             self._dropped_refused += 1
-            self._pending_problem = f"frame dropped: {error}"
-            if self._first_in_a_while(self._pending_problem):
-                self.get_logger().warning(self._pending_problem)
+            self._report(f"frame dropped: {error}", header=msg.header, level="warning", throttle=True)
             return
         frame_ready = self._frame_ready
         if frame_ready is not None:
@@ -336,7 +333,11 @@ class TrackerNode(LifecycleNode):
             )
             return
         step_started = time.perf_counter()
-        result = self._tracker.track(image)
+        try:
+            result = self._tracker.track(image)
+        except Exception as error:  # the node must outlive a failing step; the target is kept
+            self._report(f"tracking step failed: {error}", header=msg.header, level="error", throttle=True)
+            return
         tracker_ms = (time.perf_counter() - step_started) * 1e3
         self._processed_frames += 1
         self._last_bbox = tuple(float(v) for v in result.bbox)
@@ -351,9 +352,7 @@ class TrackerNode(LifecycleNode):
 
     def _convert_or_report(self, msg) -> np.ndarray | None:
         try:
-            if isinstance(msg, CompressedImage):
-                return compressed_image_to_bgr(msg)
-            return raw_image_to_bgr(msg)
+            return self._convert_or_raise(msg)
         except ImageConversionError as error:
             self._report(f"image refused: {error}", header=msg.header, level="warning", throttle=True)
             return None
@@ -364,8 +363,7 @@ class TrackerNode(LifecycleNode):
                     f"{self._monitor.lost_patience} frames")
         if change == TrackingState.TRACKING:
             return "target recovered"
-        problem, self._pending_problem = self._pending_problem, ""
-        return problem
+        return ""
 
     def _update_frames_per_second(self, started: float) -> None:
         previous = getattr(self, "_previous_frame_time", None)
@@ -397,6 +395,8 @@ class TrackerNode(LifecycleNode):
             except (FrameLookupError, ImageConversionError, InitBoxError, ValueError) as error:
                 # ValueError covers the tracker's own input checks (TrackerInputError).
                 self._report(f"init box refused: {error}", level="warning")
+            except Exception as error:  # e.g. out of GPU memory: report, keep running
+                self._report(f"init failed: {error}", level="error")
 
     def _convert_or_raise(self, msg) -> np.ndarray:
         if isinstance(msg, CompressedImage):
