@@ -282,6 +282,24 @@ def test_installed_tracker_executable_brings_up_the_lifecycle_node(participants)
     assert process.returncode in (0, -signal.SIGINT), output
 
 
+def test_install_space_alone_provides_the_modules_and_the_interfaces():
+    """As on a robot: only the install space on the path, no checkout."""
+    from ament_index_python.resources import get_resource
+
+    interfaces, _ = get_resource("rosidl_interfaces", "siamcar_ros")
+    assert "msg/TrackerStatus.msg" in interfaces.splitlines()
+    install_site = Path(sys.modules["siamcar_ros.msg"].__file__).parents[2]
+    probe = ("import siamcar_ros, siamcar_ros.msg, siamcar_ros.tracking, siamcar_ros.ros.node; "
+             "print(siamcar_ros.__file__)")
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(install_site)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                               if p and Path(p).resolve() != REPO])}
+    child = subprocess.run([sys.executable, "-c", probe], cwd="/", env=environment,
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == 0, child.stderr
+    assert Path(child.stdout.strip()).is_relative_to(Path(get_package_prefix("siamcar_ros")))
+
+
 def test_launch_config_and_models_are_installed_to_share():
     share = Path(get_package_share_directory("siamcar_ros"))
     for folder in ("launch", "config", "models"):
