@@ -231,7 +231,8 @@ def report_overhead(client: BenchClient, stamps: list[int]) -> None:
     figures = latencies_ms(client, stamps)
     overhead = figures["overhead"]
     print(f"\nimage QoS: {client.image_pub.qos_profile.reliability.name.lower()}")
-    print(f"[1] overhead, {len(stamps)} frames at up to 30 Hz (each after the previous detection), {WIDTH}x{HEIGHT} bgr8, small model on the CPU: "
+    print(f"[1] overhead, {len(stamps)} frames at up to 30 Hz (each after the previous detection), "
+          f"{WIDTH}x{HEIGHT} bgr8, small model on the CPU: "
           f"{len(overhead)} detections")
     for name, values in figures.items():
         print(f"    {name:13s} median {np.median(values):7.2f} ms   p95 {np.percentile(values, 95):7.2f} ms")

@@ -109,7 +109,8 @@ class DemoClient:
 
         rclpy.init()
         self.node = rclpy.create_node("siamcar_demo_player")
-        self.image_pub = self.node.create_publisher(Image, IMAGE_TOPIC, QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE))
+        reliable = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+        self.image_pub = self.node.create_publisher(Image, IMAGE_TOPIC, reliable)
         self.init_pub = self.node.create_publisher(Detection2D, INIT_TOPIC, 10)
         self.received: list[Received] = []
         self.last_status = None

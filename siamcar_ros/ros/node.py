@@ -370,7 +370,8 @@ class TrackerNode(LifecycleNode):
         self._previous_frame_time = started
         if previous is not None and started > previous:
             rate = 1.0 / (started - previous)
-            self._frames_per_second = rate if self._frames_per_second == 0 else 0.9 * self._frames_per_second + 0.1 * rate
+            previous_rate = self._frames_per_second
+            self._frames_per_second = rate if previous_rate == 0 else 0.9 * previous_rate + 0.1 * rate
 
     # ------------------------------------------------------------------ init box and reset
     def _on_init_box(self, msg: Detection2D) -> None:
