@@ -32,6 +32,7 @@ import math
 import re
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import rclpy
@@ -166,7 +167,7 @@ class TrackerNode(LifecycleNode):
             self.get_logger().warning(note)
         try:
             tracker = load_tracker(
-                checkpoint=params.checkpoint or None,
+                checkpoint=params.checkpoint or _installed_default_model(),
                 backbone=params.backbone or None,
                 device=str(device),
                 half=params.half,
@@ -557,6 +558,24 @@ class _RosLogForwarder(logging.Handler):
             self._ros_logger.warning(text)
         else:
             self._ros_logger.info(text)
+
+
+def _installed_default_model() -> str | None:
+    """The bundled model from the package's share/ folder when the library's own default path
+    (the source checkout) does not hold it, as after a plain colcon install; else None."""
+    from siamcar_ros.tracking import default_checkpoint_path
+
+    if default_checkpoint_path().is_file():
+        return None
+    try:
+        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+    except ImportError:
+        return None
+    try:
+        installed = Path(get_package_share_directory("siamcar_ros")) / "models" / "siamcar_default.pth"
+    except PackageNotFoundError:
+        return None
+    return str(installed) if installed.is_file() else None
 
 
 def _warm_up(tracker) -> None:
