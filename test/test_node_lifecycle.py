@@ -117,6 +117,17 @@ def test_bad_value_from_the_parameter_file_fails_configure_until_fixed(checkpoin
         h.close()
 
 
+def test_parameter_types_are_checked_by_name_and_integers_accepted_for_floats(unconfigured):
+    h = unconfigured
+    wrong = h.set_parameters(lost_threshold="high")[0]
+    assert not wrong.successful and "lost_threshold" in wrong.reason and "expected float" in wrong.reason
+    assert h.set_parameters(rate_hz=15, lost_threshold=0)[0].successful
+    assert h.transition(CONFIGURE)
+    assert h.node._params.rate_hz == 15.0 and h.node._params.lost_threshold == 0.0
+    assert h.transition(CLEANUP)
+    assert h.set_parameters(rate_hz=30.0, lost_threshold=0.2)[0].successful
+
+
 def test_shutdown_from_active_releases_the_model(checkpoints):
     h = NodeHarness(domain_id=61, parameters={"checkpoint": str(checkpoints["alexnet"]), "device": "cpu"},
                     node_name="tracker_to_shut_down")

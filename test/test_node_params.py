@@ -59,7 +59,7 @@ def test_bad_values_are_refused_naming_the_parameter(name, value, message):
 
 def test_cuda_index_and_integer_for_float_are_accepted():
     params = validate_parameters({"device": "cuda:1", "rate_hz": 15})
-    assert params.device == "cuda:1" and params.rate_hz == 15
+    assert params.device == "cuda:1" and params.rate_hz == 15.0 and isinstance(params.rate_hz, float)
 
 
 def test_replaced_validates_the_merged_values():

@@ -88,7 +88,10 @@ class TrackerNode(LifecycleNode):
     def __init__(self, node_name: str = NODE_NAME, **kwargs):
         super().__init__(node_name, **kwargs)
         for spec in PARAMETER_SPECS:
-            self.declare_parameter(spec.name, spec.default, ParameterDescriptor(description=spec.description))
+            # Dynamic typing: `rate_hz: 15` (an integer) is fine, and a wrong type is refused by
+            # validate_parameters with the parameter's name instead of aborting the process.
+            descriptor = ParameterDescriptor(description=spec.description, dynamic_typing=True)
+            self.declare_parameter(spec.name, spec.default, descriptor)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._status_pub = self.create_publisher(TrackerStatus, "~/status", 10)
         self._lock = threading.RLock()  # tracker, monitor and counters: processing vs transitions

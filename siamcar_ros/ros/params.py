@@ -121,7 +121,10 @@ def validate_parameters(values: dict[str, Any]) -> NodeParameters:
         raise ParameterError(unknown[0], f"unknown parameter; known: {', '.join(SPECS_BY_NAME)}")
     merged = {s.name: values.get(s.name, s.default) for s in PARAMETER_SPECS}
     for name, value in merged.items():
-        _check_type(name, value, SPECS_BY_NAME[name].default)
+        default = SPECS_BY_NAME[name].default
+        _check_type(name, value, default)
+        if isinstance(default, float):
+            merged[name] = float(value)
     _check_choices(merged)
     _check_ranges(merged)
     return NodeParameters(**merged)
