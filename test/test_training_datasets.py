@@ -132,3 +132,19 @@ def test_negative_pairs_have_no_positive_cells():
 def test_search_frame_stays_within_frame_range_and_skips_absent_frames():
     source = read_got10k(FIXTURES / "got10k")
     assert annotated_frames(source, 0, 2.0) == [0, 1, 3]
+
+
+def test_displaced_search_crops_move_the_target_off_centre_with_true_labels():
+    source = read_got10k(FIXTURES / "got10k")
+    grid = CellGrid(25, 8, 32)
+    displaced = PairSampler([source], PairSamplingConfig(negative_probability=0.0,
+                                                         displaced_probability=1.0,
+                                                         displaced_shift=255.0), grid)
+    offsets, without_positives = [], 0
+    for seed in range(12):
+        pair = displaced.sample(np.random.default_rng(seed))
+        x0, y0, x1, y1 = pair.search_box
+        offsets.append(max(abs((x0 + x1) / 2 - 127), abs((y0 + y1) / 2 - 127)))
+        without_positives += int(pair.targets.labels.sum() == 0)
+        assert not pair.negative
+    assert max(offsets) > 100 and without_positives > 0

@@ -81,6 +81,10 @@ class PairSamplingConfig:
     search_size: int = 255
     frame_range: int = 100
     negative_probability: float = 0.2
+    # search crops moved far off the target (up to displaced_shift output pixels), so that
+    # the target's own surroundings also appear without the target at the crop's centre
+    displaced_probability: float = 0.0
+    displaced_shift: float = 255.0
     positive_fraction: float = 0.6
     template_jitter: CropJitter = field(default_factory=lambda: CropJitter(shift=4, scale=0.05))
     search_jitter: CropJitter = field(default_factory=lambda: CropJitter(shift=64, scale=0.18))
@@ -96,7 +100,7 @@ class PairSamplingConfig:
                              f"{self.template_size}, {self.search_size}")
         if self.frame_range < 0:
             raise ValueError(f"frame_range must be >= 0, got {self.frame_range}")
-        for name in ("negative_probability", "grayscale", "flip"):
+        for name in ("negative_probability", "displaced_probability", "grayscale", "flip"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
 
@@ -184,8 +188,11 @@ class PairSampler:
         search_box_xywh = search_source.box(search_index, search_frame)
         search_side = context_side(search_box_xywh[2], search_box_xywh[3]) \
             * config.search_size / config.template_size
+        jitter = config.search_jitter
+        if not negative and config.displaced_probability and rng.random() < config.displaced_probability:
+            jitter = CropJitter(shift=config.displaced_shift, scale=jitter.scale)
         search, box = crop_with_jitter(search_image, search_box_xywh, config.search_size,
-                                       search_side, config.search_jitter, rng)
+                                       search_side, jitter, rng)
         if config.flip and rng.random() < config.flip:
             template, _ = flip_horizontal(template, np.zeros(4, np.float32))
             search, box = flip_horizontal(search, box)

@@ -79,6 +79,8 @@ def sampling_config(data: dict, model) -> PairSamplingConfig:
         template_size=model.template_size, search_size=model.search_size,
         frame_range=int(options["frame_range"]),
         negative_probability=float(options["negative_probability"]),
+        displaced_probability=float(options["displaced_probability"]),
+        displaced_shift=float(options["displaced_shift"]),
         positive_fraction=float(options["positive_fraction"]),
         template_jitter=CropJitter(options["template_shift"], options["template_scale"]),
         search_jitter=CropJitter(options["search_shift"], options["search_scale"]),
