@@ -2,6 +2,8 @@
 debug image on demand, reset, LOST detection."""
 
 import math
+import threading
+import time
 
 import pytest
 
@@ -169,3 +171,34 @@ def test_debug_image_is_published_only_while_subscribed(harness, fresh):
     assert rendered >= 1
     harness.publish_and_wait_detection(scene(3)[0], fresh + 3 * FRAME_NS)
     assert harness.node._debug_images_rendered == rendered  # no subscriber: not even drawn
+
+
+def test_slow_steps_never_block_reception_and_only_the_newest_frame_is_tracked(harness, fresh):
+    harness.start_tracking(fresh)
+    tracker = harness.node._tracker
+    real_track = tracker.track
+    step_started = threading.Event()
+
+    def slow_track(frame, *args, **kwargs):  # the real step, made slower than the camera
+        step_started.set()
+        time.sleep(0.3)
+        return real_track(frame, *args, **kwargs)
+
+    tracker.track = slow_track
+    try:
+        stamps = [fresh + k * FRAME_NS for k in range(1, 11)]
+        harness.publish_frame(scene(1)[0], stamps[0])
+        assert step_started.wait(timeout=10.0)
+        for k, stamp in enumerate(stamps[1:], start=2):
+            harness.publish_frame(scene(k)[0], stamp)
+            time.sleep(1 / 30)
+        # All frames were stored while the first step was still running.
+        assert harness.has_frame(stamps[-1])
+        harness.wait_until(lambda: any(stamp_ns_of(d) == stamps[-1] for d in harness.detections), "newest")
+    finally:
+        tracker.track = real_track
+    published = {stamp_ns_of(d) for d in harness.detections}
+    assert published & set(stamps) == {stamps[0], stamps[-1]}  # the stale ones were skipped
+    status = harness.wait_until(lambda: next((s for s in reversed(harness.statuses)
+                                              if stamp_ns_of(s) == stamps[-1]), None), "status")
+    assert status.dropped_frames >= 8
