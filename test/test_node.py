@@ -181,7 +181,7 @@ def test_slow_steps_never_block_reception_and_only_the_newest_frame_is_tracked(h
 
     def slow_track(frame, *args, **kwargs):  # the real step, made slower than the camera
         step_started.set()
-        time.sleep(0.3)
+        time.sleep(0.8)  # the camera sends its next 9 frames within 0.3 s
         return real_track(frame, *args, **kwargs)
 
     tracker.track = slow_track
