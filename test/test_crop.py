@@ -10,6 +10,7 @@ from siamcar_ros.tracking.crop import (
     channel_mean,
     context_side,
     crop_and_resize,
+    crop_and_resize_host,
     crop_window,
     frame_to_tensor,
 )
@@ -38,12 +39,19 @@ def opencv_crop(image, window, out_size, mean):
     return cv2.resize(patch, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
 
 
-def our_crop(image, window, out_size, mean=None):
+def device_crop(image, window, out_size, mean=None):
     tensor = frame_to_tensor(image, CPU)
     pad = channel_mean(tensor) if mean is None else torch.tensor(mean, dtype=torch.float32)
     crop = crop_and_resize(tensor, window, out_size, pad)
     assert crop.shape == (1, 3, out_size, out_size) and crop.dtype == torch.float32
     return crop[0].permute(1, 2, 0).numpy()
+
+
+def host_crop(image, window, out_size, mean=None):
+    pad = image.reshape(-1, 3).mean(axis=0) if mean is None else mean
+    crop = crop_and_resize_host(image, window, out_size, pad)
+    assert crop.shape == (out_size, out_size, 3) and crop.dtype == np.float32
+    return crop
 
 
 def test_context_side_adds_half_the_perimeter_as_context():
@@ -64,6 +72,12 @@ def test_channel_mean_is_per_channel_in_frame_order(frame):
                                frame.reshape(-1, 3).mean(axis=0), rtol=1e-5)
 
 
+@pytest.fixture(params=["device", "host"])
+def our_crop(request):
+    """Every crop behaviour holds for the tensor (GPU) path and the OpenCV host (CPU) path."""
+    return device_crop if request.param == "device" else host_crop
+
+
 @pytest.mark.parametrize(
     "center, side, out_size",
     [
@@ -76,34 +90,34 @@ def test_channel_mean_is_per_channel_in_frame_order(frame):
         ((80, 60), 700, 255),   # crop far larger than the image
     ],
 )
-def test_crop_equals_mean_padding_then_opencv_bilinear_resize(frame, center, side, out_size):
+def test_crop_equals_mean_padding_then_opencv_bilinear_resize(frame, center, side, out_size, our_crop):
     window = crop_window(center, side)
     mean = frame.reshape(-1, 3).mean(axis=0)
     ours = our_crop(frame, window, out_size)
     np.testing.assert_allclose(ours, opencv_crop(frame, window, out_size, mean), atol=1e-3)
 
 
-def test_crop_of_a_box_wholly_outside_the_image_is_all_mean(frame):
+def test_crop_of_a_box_wholly_outside_the_image_is_all_mean(frame, our_crop):
     mean = [10.0, 20.0, 30.0]
     ours = our_crop(frame, crop_window((-500, 900), 50), 127, mean)
     np.testing.assert_allclose(ours, np.broadcast_to(mean, ours.shape), atol=1e-4)
 
 
-def test_padding_uses_the_given_first_frame_mean_not_the_current_frame(frame):
+def test_padding_uses_the_given_first_frame_mean_not_the_current_frame(frame, our_crop):
     first_frame_mean = [1.0, 2.0, 3.0]
     ours = our_crop(frame, crop_window((0, 0), 100), 127, first_frame_mean)
     np.testing.assert_allclose(ours[0, 0], first_frame_mean, atol=1e-4)  # top-left is padding
     np.testing.assert_allclose(ours[-1, -1], frame[49, 49], atol=1e-4)   # bottom-right is image
 
 
-def test_one_pixel_crop_fills_the_output_with_that_pixel(frame):
+def test_one_pixel_crop_fills_the_output_with_that_pixel(frame, our_crop):
     window = crop_window((30, 40), 1)
     ours = our_crop(frame, window, 127)
     pixel = frame[window.y0, window.x0].astype(np.float32)
     np.testing.assert_allclose(ours, np.broadcast_to(pixel, ours.shape))
 
 
-def test_huge_crop_shows_the_whole_image_small_in_the_middle_and_mean_around(frame):
+def test_huge_crop_shows_the_whole_image_small_in_the_middle_and_mean_around(frame, our_crop):
     mean = frame.reshape(-1, 3).mean(axis=0)
     ours = our_crop(frame, crop_window((79.5, 59.5), 1600), 160)
     # The image covers ~16x12 output pixels in the centre; the borders are padding.
@@ -118,10 +132,19 @@ def test_elongated_box_gets_a_square_window_of_the_context_side():
     assert window.side == round(side)
 
 
-def test_crop_on_uint8_matches_the_public_uint8_pipeline_within_one_grey_level(frame):
+def test_crop_on_uint8_matches_the_public_uint8_pipeline_within_one_grey_level(frame, our_crop):
     """The public code pads a uint8 image with the truncated mean and resizes in uint8."""
     window = crop_window((20, 100), 150)
     mean = frame.reshape(-1, 3).mean(axis=0)
     reference = opencv_crop(frame, window, 255, np.floor(mean)).round()
     ours = our_crop(frame, window, 255, np.floor(mean))
     assert np.abs(ours - reference).max() <= 1.0
+
+
+@pytest.mark.parametrize("side", [50, 300, 765, 766, 4000])  # both host methods, either side
+def test_host_crop_equals_the_device_crop(frame, side):
+    """The CPU path (OpenCV or numpy gather by window size) and the tensor path agree."""
+    window = crop_window((10, 110), side)
+    mean = frame.reshape(-1, 3).mean(axis=0)
+    np.testing.assert_allclose(host_crop(frame, window, 255, mean),
+                               device_crop(frame, window, 255, mean), atol=1e-3)

@@ -21,7 +21,8 @@ Strategies (method.md, "Tracking"):
     the four regression maps are upsampled over the RoI by bicubic interpolation with factor
     ``stride`` (sample u of the RoI is exactly search pixel offset + stride j0 + u); the centre
     is the argmax of the upsampled centre-ness and the size is l + r, t + b there. Only the
-    RoI is upsampled.
+    centre-ness is upsampled over the RoI; the other maps are interpolated at the chosen
+    point alone (the same values, without upsampling maps that are read once).
 
 ``reference``
     The authors' public decoding, so published weights behave as published: min-max
@@ -149,18 +150,18 @@ def _cubic_weights(positions: np.ndarray, length: int) -> np.ndarray:
     return weights
 
 
-def _upsample_region(maps: np.ndarray, rows: tuple[int, int], cols: tuple[int, int], factor: int):
-    """Bicubic upsampling by ``factor`` of cells rows[0]..rows[1], cols[0]..cols[1] (inclusive).
+def _region_weights(rows: tuple[int, int], cols: tuple[int, int], factor: int, shape):
+    """Row and column sampling matrices of the bicubic upsampling by ``factor`` of cells
+    rows[0]..rows[1], cols[0]..cols[1] (inclusive) of an ``shape`` (S x S) map.
 
     Corner-aligned: output sample u of the region lies at cell rows[0] + u / factor, so the
     output has (n - 1) factor + 1 samples per axis. Neighbouring cells outside the region feed
-    the cubic kernel, so the region's edges are not distorted.
+    the cubic kernel, so the region's edges are not distorted. The upsampled region of a map
+    ``m`` is ``row_weights @ m @ col_weights.T``.
     """
     row_positions = rows[0] + np.arange((rows[1] - rows[0]) * factor + 1) / factor
     col_positions = cols[0] + np.arange((cols[1] - cols[0]) * factor + 1) / factor
-    row_weights = _cubic_weights(row_positions, maps.shape[-2])
-    col_weights = _cubic_weights(col_positions, maps.shape[-1])
-    return np.einsum("ur,crs,vs->cuv", row_weights, maps, col_weights, optimize=True)
+    return _cubic_weights(row_positions, shape[-2]), _cubic_weights(col_positions, shape[-1])
 
 
 def _coarse_cell(score: np.ndarray) -> tuple[int, int]:
@@ -206,14 +207,17 @@ def coarse_to_fine_decode(
     x, y = offset + stride * col, offset + stride * row
     l, t, r, b = loc[:, row, col]
     rows, cols = _roi_cells((x - l, y - t, x + r, y + b), (row, col), geometry, score_size)
-    stack = np.concatenate([centerness[None], loc, cls[None]], axis=0)
-    upsampled = _upsample_region(stack, rows, cols, stride)
-    u, v = np.unravel_index(int(np.argmax(upsampled[0])), upsampled[0].shape)
+    row_weights, col_weights = _region_weights(rows, cols, stride, cls.shape)
+    # Only the centre-ness is needed over the whole RoI (for its argmax); the other maps are
+    # read at that one point, which costs a dot product instead of an upsampled map each.
+    upsampled_centerness = row_weights @ centerness @ col_weights.T
+    u, v = np.unravel_index(int(np.argmax(upsampled_centerness)), upsampled_centerness.shape)
+    l_up, t_up, r_up, b_up, cls_up = (
+        float(row_weights[u] @ values @ col_weights[v]) for values in (*loc, cls))
     point_x = offset + stride * cols[0] + v
     point_y = offset + stride * rows[0] + u
-    width = float(upsampled[1, u, v] + upsampled[3, u, v])
-    height = float(upsampled[2, u, v] + upsampled[4, u, v])
-    confidence = float(np.clip(upsampled[5, u, v], 0.0, 1.0))
+    width, height = l_up + r_up, t_up + b_up
+    confidence = float(np.clip(cls_up, 0.0, 1.0))
     size_penalty = float(scale_ratio_penalty(width, height, *previous_size_crop, penalty_k))
     center = (geometry.search_size - 1) / 2.0
     return Decoded(
@@ -222,7 +226,7 @@ def coarse_to_fine_decode(
         size_rate=size_penalty * confidence * lr,
         point=(float(point_x), float(point_y)),
         confidence=confidence,
-        centerness=float(np.clip(upsampled[0, u, v], 0.0, 1.0)),
+        centerness=float(np.clip(upsampled_centerness[u, v], 0.0, 1.0)),
         coarse_cell=(row, col),
         score_map=score,
     )

@@ -1,8 +1,10 @@
 """The SiamCAR tracker: target state, one crop -> network -> decode step per frame.
 
-Per frame: the frame is uploaded once (uint8), the search crop is made on the device, the
-network runs against the template features computed at ``init``, the small maps come back
-to the host in one copy, and decoding (:mod:`.decode`) plus the state update run in numpy.
+Per frame on a GPU: the frame is uploaded once (uint8), the search crop is made on the
+device, the network runs against the template features computed at ``init``, the small maps
+come back to the host in one copy, and decoding (:mod:`.decode`) plus the state update run in
+numpy. On the CPU the crop is made by OpenCV straight from the numpy frame (the same crop,
+:func:`.crop.crop_and_resize_host`), which is cheaper there than tensor operations.
 
 State handling: every input is checked before anything changes, and the new state is
 committed only after the whole step succeeded, so an error leaves the tracker as it was.
@@ -24,7 +26,8 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from .crop import channel_mean, context_side, crop_and_resize, crop_window, frame_to_tensor
+from .crop import (CropWindow, channel_mean, context_side, crop_and_resize, crop_and_resize_host,
+                   crop_window, frame_to_tensor)
 from .decode import CropGeometry, Decoded, decode, hanning_window
 from .device import resolve_half, select_device
 from .inputs import TrackerInputError, as_bgr_frame, check_box
@@ -124,6 +127,7 @@ class SiamCARTracker:
         self._window = hanning_window(self.geometry.score_size)
         self._state: TargetState | None = None
         self._pad_value: torch.Tensor | None = None
+        self._host_pad_value: np.ndarray | None = None
         self._template_features = None
         self.last_timings: dict[str, float] = {}
 
@@ -151,6 +155,7 @@ class SiamCARTracker:
         """Forget the target; ``init`` is needed before the next ``track``."""
         self._state = None
         self._pad_value = None
+        self._host_pad_value = None
         self._template_features = None
 
     def init(self, frame_bgr: np.ndarray, bbox_xywh) -> None:
@@ -161,13 +166,14 @@ class SiamCARTracker:
         center = (x + (width - 1) / 2.0, y + (height - 1) / 2.0)
         side = max(1, int(round(context_side((width, height), context))))
         with torch.no_grad():
-            frame_tensor = frame_to_tensor(frame, self.device)
-            pad_value = channel_mean(frame_tensor)
-            window = crop_window(center, side)
-            template = crop_and_resize(frame_tensor, window, self.geometry.template_size, pad_value)
+            host_mean = channel_mean(frame_to_tensor(frame, torch.device("cpu")))
+            pad_value, host_pad_value = host_mean.to(self.device), host_mean.numpy()
+            template = self._crop(frame, crop_window(center, side), self.geometry.template_size,
+                                  pad_value, host_pad_value)
             self.model.template(self._to_model_dtype(template))
         self._template_features = getattr(self.model, "zf", None)
         self._pad_value = pad_value
+        self._host_pad_value = host_pad_value
         self._state = TargetState(center, (width, height), (frame.shape[1], frame.shape[0]), context)
 
     def track(self, frame_bgr: np.ndarray, return_maps: bool = False) -> TrackResult:
@@ -185,9 +191,8 @@ class SiamCARTracker:
         scale_z = self.geometry.template_size / s_z
         search_side = max(1, int(round(s_z * self.geometry.search_size / self.geometry.template_size)))
         with torch.no_grad():
-            frame_tensor = frame_to_tensor(frame, self.device)
-            search = crop_and_resize(frame_tensor, crop_window(state.center, search_side),
-                                     self.geometry.search_size, self._pad_value)
+            search = self._crop(frame, crop_window(state.center, search_side),
+                                self.geometry.search_size, self._pad_value, self._host_pad_value)
             cropped = time.perf_counter()
             cls, cen, loc = self._run_network(self._to_model_dtype(search))
         networked = time.perf_counter()
@@ -206,6 +211,19 @@ class SiamCARTracker:
             raise TrackerStateError("track() called before init(): give the first frame and the "
                                     "target box to init(frame, (x, y, w, h)) first")
         return self._state
+
+    def _crop(self, frame: np.ndarray, window: CropWindow, out_size: int,
+              pad_value: torch.Tensor, host_pad_value: np.ndarray) -> torch.Tensor:
+        """A ``1x3xSxS`` float32 crop on the model's device.
+
+        CPU: OpenCV on the numpy frame (no tensor copy of the frame at all). Other devices:
+        the uint8 frame is uploaded once and cropped there, so only it crosses the bus.
+        """
+        if self.device.type == "cpu":
+            crop = crop_and_resize_host(frame, window, out_size, host_pad_value)
+            # NCHW contiguous: the backbone runs slower on the HWC array's channels-last view.
+            return torch.from_numpy(crop).permute(2, 0, 1).unsqueeze(0).contiguous()
+        return crop_and_resize(frame_to_tensor(frame, self.device), window, out_size, pad_value)
 
     def _to_model_dtype(self, crop: torch.Tensor) -> torch.Tensor:
         return crop.half() if self.half else crop
