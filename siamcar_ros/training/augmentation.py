@@ -35,9 +35,11 @@ class PhotometricConfig:
     color_strength: float = 0.1
     grayscale: float = 0.0
     flip: float = 0.0
+    illumination: float = 0.0
+    illumination_strength: float = 0.4
 
     def __post_init__(self):
-        for name in ("blur", "color", "grayscale", "flip"):
+        for name in ("blur", "color", "grayscale", "flip", "illumination"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"augmentation probability {name!r} must be in [0, 1], got {value}")
@@ -64,6 +66,14 @@ def random_color(crop: np.ndarray, rng: np.random.Generator, strength: float) ->
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
+def random_illumination(crop: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
+    """Uneven lighting: the crop times a smooth gain field (a random 3x3 grid of gains in
+    1 +- strength, interpolated over the crop)."""
+    gains = rng.uniform(1.0 - strength, 1.0 + strength, size=(3, 3)).astype(np.float32)
+    field = cv2.resize(gains, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_CUBIC)
+    return np.clip(crop.astype(np.float32) * field[..., None], 0, 255).astype(np.uint8)
+
+
 def to_grayscale(crop: np.ndarray) -> np.ndarray:
     """Grayscale kept as 3 identical BGR channels, as the network expects 3 channels."""
     gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
@@ -80,9 +90,11 @@ def flip_horizontal(crop: np.ndarray, box_xyxy: np.ndarray) -> tuple[np.ndarray,
 
 def photometric(crop: np.ndarray, rng: np.random.Generator, config: PhotometricConfig,
                 grayscale: bool = False) -> np.ndarray:
-    """Colour jitter, then blur, then grayscale (decided by the caller for the pair)."""
+    """Colour jitter, uneven lighting, blur, then grayscale (decided by the caller for the pair)."""
     if config.color and rng.random() < config.color:
         crop = random_color(crop, rng, config.color_strength)
+    if config.illumination and rng.random() < config.illumination:
+        crop = random_illumination(crop, rng, config.illumination_strength)
     if config.blur and rng.random() < config.blur:
         crop = random_blur(crop, rng)
     if grayscale:

@@ -32,6 +32,8 @@ DEFAULTS = {
             "search_blur": 0.2,
             "color": 1.0,
             "color_strength": 0.1,
+            "illumination": 0.0,
+            "illumination_strength": 0.4,
             "grayscale": 0.0,
             "flip": 0.0,
             "min_box_size": 2.0,

@@ -84,10 +84,14 @@ def sampling_config(data: dict, model) -> PairSamplingConfig:
         positive_fraction=float(options["positive_fraction"]),
         template_jitter=CropJitter(options["template_shift"], options["template_scale"]),
         search_jitter=CropJitter(options["search_shift"], options["search_scale"]),
-        template_photometric=PhotometricConfig(blur=options["template_blur"], color=options["color"],
-                                               color_strength=options["color_strength"]),
-        search_photometric=PhotometricConfig(blur=options["search_blur"], color=options["color"],
-                                             color_strength=options["color_strength"]),
+        template_photometric=PhotometricConfig(
+            blur=options["template_blur"], color=options["color"],
+            color_strength=options["color_strength"], illumination=options["illumination"],
+            illumination_strength=options["illumination_strength"]),
+        search_photometric=PhotometricConfig(
+            blur=options["search_blur"], color=options["color"],
+            color_strength=options["color_strength"], illumination=options["illumination"],
+            illumination_strength=options["illumination_strength"]),
         grayscale=float(options["grayscale"]), flip=float(options["flip"]),
         min_box_size=float(options["min_box_size"]))
 
