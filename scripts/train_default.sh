@@ -23,17 +23,7 @@ run_stage() {  # config output_dir
 run_stage configs/train_default.yaml runs/default
 run_stage configs/train_default_stage2.yaml runs/default_stage2
 run_stage configs/train_default_stage3.yaml runs/default_stage3
-cp runs/default_stage3/model_final.pth models/siamcar_default.pth
-# one YAML mapping with every stage's full configuration (defaults filled in), in order
-python - <<'PY'
-import yaml
-from siamcar_ros.training.config import load_config
-stages = ["configs/train_default.yaml", "configs/train_default_stage2.yaml",
-          "configs/train_default_stage3.yaml"]
-record = {"trained_with": "scripts/train_default.sh",
-          "stages": [{"config_file": path, **load_config(path)} for path in stages]}
-with open("models/siamcar_default.yaml", "w", encoding="utf-8") as stream:
-    stream.write("# Training configuration of models/siamcar_default.pth (stages run in order).\n")
-    yaml.safe_dump(record, stream, sort_keys=False)
-PY
-echo "models/siamcar_default.pth updated; evaluate with: siamcar-eval --trackers siamcar csrt kcf"
+python -m siamcar_ros.training.export runs/default_stage3/model_final.pth \
+  --stages configs/train_default.yaml configs/train_default_stage2.yaml \
+  configs/train_default_stage3.yaml --strategy reference
+echo "evaluate with: siamcar-eval --trackers siamcar csrt kcf --strategy reference --workers 2"

@@ -5,6 +5,8 @@ import pytest
 import torch
 
 from siamcar_ros.model import load_checkpoint
+from siamcar_ros.model.checkpoint import read_checkpoint
+from siamcar_ros.training.export import export_model
 from siamcar_ros.training.cli import main as train_cli
 from siamcar_ros.training.config import ConfigError, make_config
 from siamcar_ros.training.schedule import backbone_frozen, learning_rate
@@ -95,6 +97,14 @@ def test_cli_writes_log_checkpoints_and_a_loadable_final_model(tmp_path):
     model = load_checkpoint(tmp_path / "run" / "model_final.pth")
     assert model.config["width_mult"] == 0.125
     assert (tmp_path / "run" / "checkpoint_epoch001.pth").is_file()
+    # packaging it as a bundled model keeps weights, build config and the training record
+    bundled = export_model(tmp_path / "run" / "model_final.pth", [config_path],
+                           tmp_path / "models" / "bundled.pth", {"strategy": "reference"})
+    contents = read_checkpoint(bundled)
+    assert contents.extra["tracker_params"] == {"strategy": "reference"}
+    assert contents.config == model.config
+    record = yaml.safe_load(bundled.with_suffix(".yaml").read_text())
+    assert record["stages"][0]["model"]["width_mult"] == 0.125
 
 
 def test_resume_with_a_different_batch_layout_is_refused(tmp_path):

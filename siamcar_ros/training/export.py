@@ -1,0 +1,54 @@
+"""Package a trained network as a bundled model: the weights with their build config and
+recommended tracker settings, plus a YAML record of the training configuration(s).
+
+    python -m siamcar_ros.training.export runs/default_stage3/model_final.pth \
+        --stages configs/train_default.yaml configs/train_default_stage2.yaml \
+        configs/train_default_stage3.yaml --strategy reference
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import yaml
+
+from siamcar_ros.model import load_checkpoint, save_checkpoint
+from siamcar_ros.training.config import load_config
+
+DEFAULT_OUTPUT = Path("models/siamcar_default.pth")
+
+
+def export_model(checkpoint: str | Path, stage_configs: list[str | Path],
+                 output: str | Path = DEFAULT_OUTPUT, tracker_params: dict | None = None) -> Path:
+    """Write output (.pth: weights, config, tracker_params) and output with .yaml (every
+    stage's full training configuration, in order). Returns the .pth path."""
+    if not stage_configs:
+        raise ValueError("at least one training config (stage) is needed for the record")
+    model = load_checkpoint(checkpoint)
+    output = Path(output)
+    extra = {"tracker_params": dict(tracker_params)} if tracker_params else None
+    save_checkpoint(output, model, extra=extra)
+    record = {"trained_with": "scripts/train_default.sh",
+              "stages": [{"config_file": str(path), **load_config(path)} for path in stage_configs]}
+    with open(output.with_suffix(".yaml"), "w", encoding="utf-8") as stream:
+        stream.write(f"# Training configuration of {output.name} (stages run in order).\n")
+        yaml.safe_dump(record, stream, sort_keys=False)
+    return output
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", help="final checkpoint of the last training stage")
+    parser.add_argument("--stages", nargs="+", required=True, help="training YAMLs, in order")
+    parser.add_argument("--output", default=str(DEFAULT_OUTPUT))
+    parser.add_argument("--strategy", choices=("coarse_to_fine", "reference"),
+                        help="decoding strategy the model tracks best with")
+    arguments = parser.parse_args(argv)
+    params = {"strategy": arguments.strategy} if arguments.strategy else None
+    path = export_model(arguments.checkpoint, arguments.stages, arguments.output, params)
+    print(f"wrote {path} and {path.with_suffix('.yaml')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
