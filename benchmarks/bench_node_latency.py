@@ -250,18 +250,27 @@ def report_bounded(client: BenchClient, stamps: list[int]) -> None:
         lost = len(stamps) - last.processed_frames - last.dropped_frames  # frame 0 went to init
         print(f"    node counters: processed {last.processed_frames}, dropped (stale) "
               f"{last.dropped_frames}, never received {max(lost, 0)}")
-    received = [s for s in stamps if s in client.detected_at]
+    # Waiting = end-to-end minus the node's own processing time: time in transport and in the
+    # buffer before processing began. With no queue it stays under about one frame period
+    # plus transport, however long the step takes; a queue would make it grow frame by frame.
+    received = [s for s in stamps if s in client.detected_at and s in client.statuses]
     for block in range(0, len(stamps), 50):
-        block_stamps = [s for s in stamps[block:block + 50] if s in client.detected_at]
-        values = [(client.detected_at[s] - client.published_at[s]) * 1e3 for s in block_stamps]
-        if values:
-            print(f"    frames {block + 1:3d}-{block + 50:3d}: {len(values):3d} processed, latency "
-                  f"median {np.median(values):7.1f} ms, max {np.max(values):7.1f} ms")
+        block_stamps = [s for s in stamps[block:block + 50] if s in received]
+        latency = [_latency_ms(client, s) for s in block_stamps]
+        waiting = [_latency_ms(client, s) - client.statuses[s].latency_ms for s in block_stamps]
+        if latency:
+            print(f"    frames {block + 1:3d}-{block + 50:3d}: {len(latency):3d} processed, latency median "
+                  f"{np.median(latency):6.1f} ms (max {np.max(latency):6.1f}), waiting median "
+                  f"{np.median(waiting):5.1f} ms (max {np.max(waiting):6.1f})")
     if received:
-        first = [(client.detected_at[s] - client.published_at[s]) for s in received[:10]]
-        final = [(client.detected_at[s] - client.published_at[s]) for s in received[-10:]]
-        print(f"    first 10 vs last 10 processed: median {1e3 * np.median(first):.1f} ms vs "
-              f"{1e3 * np.median(final):.1f} ms (no growth means no queue)")
+        first = [_latency_ms(client, s) - client.statuses[s].latency_ms for s in received[:10]]
+        final = [_latency_ms(client, s) - client.statuses[s].latency_ms for s in received[-10:]]
+        print(f"    waiting, first 10 vs last 10 processed frames: median {np.median(first):.1f} ms vs "
+              f"{np.median(final):.1f} ms (no growth means no queue)")
+
+
+def _latency_ms(client: BenchClient, stamp: int) -> float:
+    return (client.detected_at[stamp] - client.published_at[stamp]) * 1e3
 
 
 def main() -> None:
