@@ -221,8 +221,10 @@ class SiamCARTracker:
         """
         if self.device.type == "cpu":
             crop = crop_and_resize_host(frame, window, out_size, host_pad_value)
-            # NCHW contiguous: the backbone runs slower on the HWC array's channels-last view.
-            return torch.from_numpy(crop).permute(2, 0, 1).unsqueeze(0).contiguous()
+            # Contiguous NCHW: the backbone runs slower on the HWC array's channels-last view.
+            # The copy is numpy's: torch would spread it over its worker threads, which can
+            # cost milliseconds waiting for them when other processes hold the cores.
+            return torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))[np.newaxis])
         return crop_and_resize(frame_to_tensor(frame, self.device), window, out_size, pad_value)
 
     def _to_model_dtype(self, crop: torch.Tensor) -> torch.Tensor:
