@@ -30,9 +30,10 @@ class AdjustLayer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.downsample(x)
         width = x.size(3)
-        if self.crop_size < width < self.crop_below:
-            start = (width - self.crop_size) // 2
-            x = x[:, :, start:start + self.crop_size, start:start + self.crop_size]
+        side = self.output_size(width)
+        if side != width:
+            start = (width - side) // 2
+            x = x[:, :, start:start + side, start:start + side]
         return x
 
 
