@@ -34,6 +34,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from siamcar_ros.ros.frame_buffer import stamp_to_ns
+from siamcar_ros.ros.image_conversion import bgr_to_image_fields
+
 ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE = "demo"
 NODE = f"/{NAMESPACE}/siamcar_tracker"
@@ -125,8 +128,7 @@ class DemoClient:
         w, h = msg.bbox.size_x, msg.bbox.size_y
         box = (msg.bbox.center.position.x - w / 2, msg.bbox.center.position.y - h / 2, w, h)
         score = msg.results[0].hypothesis.score if msg.results else 0.0
-        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-        self.received.append(Received(stamp, box, bool(msg.results), score))
+        self.received.append(Received(stamp_to_ns(msg.header.stamp), box, bool(msg.results), score))
 
     def _on_status(self, msg) -> None:
         self.last_status = msg
@@ -170,10 +172,9 @@ class DemoClient:
     def publish_frame(self, frame: np.ndarray, stamp_ns: int) -> None:
         from sensor_msgs.msg import Image
 
-        msg = Image(height=frame.shape[0], width=frame.shape[1], encoding="bgr8", step=frame.shape[1] * 3)
+        msg = Image(**bgr_to_image_fields(frame))
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
         msg.header.frame_id = "demo_camera"
-        msg.data = frame.tobytes()
         self.image_pub.publish(msg)
 
     def publish_init(self, box_xywh, stamp_ns: int) -> None:
@@ -256,11 +257,10 @@ def write_success_plot(path: Path, ious: np.ndarray, auc: float, title: str) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from siamcar_ros.evaluation.metrics import success_curve
+    from siamcar_ros.evaluation.metrics import SUCCESS_THRESHOLDS, success_curve
 
-    thresholds = np.linspace(0, 1, 21)
     figure, axes = plt.subplots(figsize=(5, 4))
-    axes.plot(thresholds, success_curve(ious), label=f"siamcar_tracker node [{auc:.3f}]")
+    axes.plot(SUCCESS_THRESHOLDS, success_curve(ious), label=f"siamcar_tracker node [{auc:.3f}]")
     axes.set(xlabel="overlap threshold", ylabel="success rate", title=title, xlim=(0, 1), ylim=(0, 1.02))
     axes.grid(alpha=0.3)
     axes.legend(loc="lower left")
