@@ -37,6 +37,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from siamcar_ros.ros.frame_buffer import stamp_to_ns
+from siamcar_ros.ros.image_conversion import bgr_to_image_fields
+
 DOMAIN_ID = 74
 WIDTH, HEIGHT = 640, 480
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,10 +121,10 @@ class BenchClient:
 
     def _on_detection(self, msg) -> None:
         received = time.monotonic()
-        self.detected_at[_stamp(msg)] = received
+        self.detected_at[stamp_to_ns(msg.header.stamp)] = received
 
     def _on_status(self, msg) -> None:
-        self.statuses[_stamp(msg)] = msg
+        self.statuses[stamp_to_ns(msg.header.stamp)] = msg
         self.latest_status = msg
 
     def activate(self) -> None:
@@ -143,9 +146,8 @@ class BenchClient:
     def publish_frame(self, frame: np.ndarray, stamp_ns: int) -> None:
         from sensor_msgs.msg import Image
 
-        msg = Image(height=HEIGHT, width=WIDTH, encoding="bgr8", step=WIDTH * 3)
+        msg = Image(**bgr_to_image_fields(frame))
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
-        msg.data = frame.tobytes()
         self.published_at[stamp_ns] = time.monotonic()
         self.image_pub.publish(msg)
 
@@ -158,10 +160,6 @@ class BenchClient:
         msg.bbox.center.position.x, msg.bbox.center.position.y = x + w / 2, y + h / 2
         msg.bbox.size_x, msg.bbox.size_y = w, h
         self.init_pub.publish(msg)
-
-
-def _stamp(msg) -> int:
-    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
 
 
 def play(client: BenchClient, scene: MovingTarget, frames: int, rate_hz: float, label: str,
