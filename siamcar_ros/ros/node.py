@@ -222,6 +222,7 @@ class TrackerNode(LifecycleNode):
         self._last_bbox = None
         self._last_confidence = self._last_centerness = 0.0
         self._last_process_start = 0.0
+        self._previous_frame_time: float | None = None
         self._frames_per_second = 0.0
         self._debug_images_rendered = 0
 
@@ -370,7 +371,7 @@ class TrackerNode(LifecycleNode):
         return ""
 
     def _update_frames_per_second(self, started: float) -> None:
-        previous = getattr(self, "_previous_frame_time", None)
+        previous = self._previous_frame_time
         self._previous_frame_time = started
         if previous is not None and started > previous:
             rate = 1.0 / (started - previous)
@@ -486,10 +487,7 @@ class TrackerNode(LifecycleNode):
         self._debug_images_rendered += 1
         overlay = draw_overlay(image, self._last_bbox, self._monitor.state, self._last_confidence,
                                self._frames_per_second)
-        msg = Image(header=header)
-        for name, value in bgr_to_image_fields(overlay).items():
-            setattr(msg, name, value)
-        self._debug_pub.publish(msg)
+        self._debug_pub.publish(Image(header=header, **bgr_to_image_fields(overlay)))
 
     def _publish_status(self, header=None, shape=None, message: str = "", latency_ms: float = 0.0,
                         tracker_ms: float = 0.0) -> None:
@@ -554,13 +552,13 @@ class _RosLogForwarder(logging.Handler):
         self._ros_logger = ros_logger
 
     def emit(self, record: logging.LogRecord) -> None:
-        text = f"[{record.name}] {record.getMessage()}"
         if record.levelno >= logging.ERROR:
-            self._ros_logger.error(text)
+            level = "error"
         elif record.levelno >= logging.WARNING:
-            self._ros_logger.warning(text)
+            level = "warning"
         else:
-            self._ros_logger.info(text)
+            level = "info"
+        _log(self._ros_logger, level, f"[{record.name}] {record.getMessage()}")
 
 
 def _installed_default_model() -> str | None:
