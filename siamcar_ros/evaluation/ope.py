@@ -25,11 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .baselines import BASELINES, OpenCVTracker
 from .metrics import SequenceScore, score_sequence
 from .readers import DatasetError, Protocol, TrackingDataset, TrackingSequence, read_number_rows
 
 LOG = logging.getLogger(__name__)
-TRACKER_KINDS = ("siamcar", "csrt", "kcf")
+TRACKER_KINDS = ("siamcar", *BASELINES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,8 +55,7 @@ class TrackerSpec:
 
 def build_tracker(spec: TrackerSpec):
     """A fresh tracker object with init(frame, xywh) / track(frame)."""
-    if spec.kind in ("csrt", "kcf"):
-        from .baselines import OpenCVTracker
+    if spec.kind in BASELINES:
         return OpenCVTracker(spec.kind)
     return _siamcar_tracker(spec)
 
