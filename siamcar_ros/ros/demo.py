@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from siamcar_ros.ros.frame_buffer import stamp_to_ns
 from siamcar_ros.ros.image_conversion import bgr_to_image_fields
+from siamcar_ros.ros.init_box import detection_for_box
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE = "demo"
@@ -178,14 +179,11 @@ class DemoClient:
         self.image_pub.publish(msg)
 
     def publish_init(self, box_xywh, stamp_ns: int) -> None:
-        from vision_msgs.msg import Detection2D
+        from std_msgs.msg import Header
 
-        x, y, w, h = (float(v) for v in box_xywh)
-        msg = Detection2D()
-        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
-        msg.bbox.center.position.x, msg.bbox.center.position.y = x + w / 2, y + h / 2
-        msg.bbox.size_x, msg.bbox.size_y = w, h
-        self.init_pub.publish(msg)
+        header = Header()
+        header.stamp.sec, header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+        self.init_pub.publish(detection_for_box(box_xywh, header))
 
     def close(self) -> None:
         import rclpy

@@ -1,4 +1,5 @@
-"""Checking an init box (centre and size in pixels, as in vision_msgs/BoundingBox2D).
+"""Init boxes as vision_msgs/Detection2D carries them (centre and size in pixels): checking one
+received (`init_box_to_xywh`) and making one from a top-left box (`detection_for_box`).
 
 - size 0 x 0: cancels tracking (`None` is returned);
 - NaN or infinite values, negative sizes, or only one side zero: refused;
@@ -42,3 +43,15 @@ def init_box_to_xywh(
             f"(less than {MIN_SIDE_PX:g} px of it inside)"
         )
     return clipped_left, clipped_top, width, height
+
+
+def detection_for_box(box_xywh, header):
+    """vision_msgs/Detection2D with `header` and the box (x, y, w, h) as centre and size."""
+    from vision_msgs.msg import Detection2D
+
+    x, y, w, h = (float(v) for v in box_xywh)
+    detection = Detection2D()
+    detection.header = header
+    detection.bbox.center.position.x, detection.bbox.center.position.y = x + w / 2.0, y + h / 2.0
+    detection.bbox.size_x, detection.bbox.size_y = w, h
+    return detection

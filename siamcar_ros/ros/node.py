@@ -59,7 +59,7 @@ from siamcar_ros.ros.image_conversion import (
     compressed_image_to_bgr,
     raw_image_to_bgr,
 )
-from siamcar_ros.ros.init_box import InitBoxError, init_box_to_xywh
+from siamcar_ros.ros.init_box import InitBoxError, detection_for_box, init_box_to_xywh
 from siamcar_ros.ros.overlay import draw_overlay
 from siamcar_ros.ros.params import (
     CONFIGURE_PARAMETERS,
@@ -466,12 +466,8 @@ class TrackerNode(LifecycleNode):
 
     # ------------------------------------------------------------------------------ output
     def _publish_detection(self, header) -> None:
-        detection = Detection2D()
-        detection.header = header
+        detection = detection_for_box(self._last_bbox, header)
         detection.id = str(self._track_id)
-        x, y, w, h = self._last_bbox
-        detection.bbox.center.position.x, detection.bbox.center.position.y = x + w / 2.0, y + h / 2.0
-        detection.bbox.size_x, detection.bbox.size_y = w, h
         if self._monitor.state == TrackingState.TRACKING:
             hypothesis = ObjectHypothesisWithPose()
             hypothesis.hypothesis.class_id = self._params.class_id

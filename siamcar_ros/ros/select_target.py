@@ -22,6 +22,8 @@ import threading
 import cv2
 import numpy as np
 
+from siamcar_ros.ros.init_box import detection_for_box
+
 WINDOW = "select_target (SPACE: draw box, c: cancel tracking, q: quit)"
 
 
@@ -43,18 +45,6 @@ def check_display(environ=os.environ) -> None:
             "this OpenCV build cannot open windows (opencv-python-headless has no GUI): install "
             f"opencv-python (or the distribution's python3-opencv) to use select_target ({error})"
         ) from error
-
-
-def detection_for_box(roi_xywh, header):
-    """vision_msgs/Detection2D for a selected box (x, y, w, h) drawn on the frame with `header`."""
-    from vision_msgs.msg import Detection2D
-
-    x, y, w, h = (float(v) for v in roi_xywh)
-    detection = Detection2D()
-    detection.header = header
-    detection.bbox.center.position.x, detection.bbox.center.position.y = x + w / 2.0, y + h / 2.0
-    detection.bbox.size_x, detection.bbox.size_y = w, h
-    return detection
 
 
 class _NewestFrame:
