@@ -27,7 +27,8 @@ import numpy as np
 
 from .baselines import BASELINES, OpenCVTracker
 from .metrics import SequenceScore, score_sequence
-from .readers import DatasetError, Protocol, TrackingDataset, TrackingSequence, read_number_rows
+from .readers import (DatasetError, Protocol, TrackingDataset, TrackingSequence, read_boxes,
+                      read_number_rows)
 
 LOG = logging.getLogger(__name__)
 TRACKER_KINDS = ("siamcar", *BASELINES)
@@ -133,7 +134,7 @@ class ResultStore:
 
     def read_boxes(self, tracker: str, sequence: str, num_frames: int) -> np.ndarray:
         path = self.box_path(tracker, sequence)
-        boxes = np.stack(read_number_rows(path, (4,), allow_nan=False))
+        boxes = read_boxes(path)
         if len(boxes) != num_frames:
             raise DatasetError(f"{path}: {len(boxes)} boxes for {num_frames} frames (one "
                                f"x,y,w,h line per frame expected)")
