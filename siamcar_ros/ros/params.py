@@ -1,6 +1,6 @@
 """The node's parameters: one table (name, default, meaning, when it may change) and its checks.
 
-Pure Python (no rclpy): the node declares its ROS parameters from `PARAMETER_SPECS`,
+No rclpy (testable without ROS): the node declares its ROS parameters from `PARAMETER_SPECS`,
 `config/tracker.yaml` lists the same names, and `validate_parameters` is the single place
 where values are checked, with errors naming the parameter and the allowed values.
 
@@ -18,9 +18,13 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
-BACKBONES = ("resnet50", "resnet18", "alexnet", "mobilenetv2")
-STRATEGIES = ("coarse_to_fine", "reference")
-PRESETS = ("OTB100", "GOT10K", "UAV123", "LaSOT")
+from siamcar_ros.model.backbones import BACKBONES as _MODEL_BACKBONES
+from siamcar_ros.tracking.decode import STRATEGIES
+from siamcar_ros.tracking.params import PRESETS as _TRACKER_PRESETS
+
+# the library's own lists, so that the node accepts exactly what the model and tracker do
+BACKBONES = tuple(_MODEL_BACKBONES)
+PRESETS = tuple(name for name in _TRACKER_PRESETS if name != "default")
 IMAGE_TYPES = ("raw", "compressed")
 QOS_RELIABILITIES = ("best_effort", "reliable")
 TRACKING_HYPER_PARAMETERS = ("penalty_k", "window_influence", "lr")
