@@ -113,6 +113,13 @@ def _listing(keys: list[str]) -> str:
     return shown + (f" ... and {more} more" if more > 0 else "")
 
 
+def _key_problems(missing: list[str], unexpected: list[str], misshaped: list[str]) -> str:
+    """'2 missing keys: a, b; 1 unexpected keys: c' (empty kinds left out)."""
+    return "; ".join(f"{len(keys)} {what}: {_listing(keys)}" for what, keys in
+                     (("missing keys", missing), ("unexpected keys", unexpected),
+                      ("mis-shaped keys", misshaped)) if keys)
+
+
 def _shape_text(tensor: torch.Tensor) -> str:
     return "x".join(str(s) for s in tensor.shape) or "scalar"
 
@@ -169,13 +176,11 @@ def check_state_dict(model: nn.Module, state_dict: Mapping[str, torch.Tensor], p
                  for k in expected if k in state_dict and state_dict[k].shape != expected[k].shape]
     if not (missing or unexpected or misshaped):
         return
-    problems = [f"{len(keys)} {what}: {_listing(keys)}" for what, keys in
-                (("missing keys", missing), ("unexpected keys", unexpected),
-                 ("mis-shaped keys", misshaped)) if keys]
     built_for = getattr(model, "config", None)
     raise CheckpointError(f"checkpoint {path} does not fit the model"
                           f"{f' built with {built_for}' if built_for else ''}: "
-                          f"{'; '.join(problems)}. {_describe_origin(state_dict)}")
+                          f"{_key_problems(missing, unexpected, misshaped)}. "
+                          f"{_describe_origin(state_dict)}")
 
 
 def load_checkpoint(path: str | os.PathLike, model: SiamCARModel | None = None,
@@ -261,11 +266,9 @@ def load_imagenet_backbone(model: SiamCARModel, path: str | os.PathLike) -> dict
     # older torchvision files have no BN batch counters; those are not weights
     missing = [k for k in target if k not in state_dict and not k.endswith("num_batches_tracked")]
     if missing or unexpected or misshaped:
-        problems = [f"{len(keys)} {what}: {_listing(keys)}" for what, keys in
-                    (("missing keys", missing), ("unexpected keys", unexpected),
-                     ("mis-shaped keys", misshaped)) if keys]
         raise CheckpointError(f"ImageNet weights {path} do not fit the "
-                              f"{model.config.get('backbone')} backbone: {'; '.join(problems)}")
+                              f"{model.config.get('backbone')} backbone: "
+                              f"{_key_problems(missing, unexpected, misshaped)}")
     model.backbone.load_state_dict(new_state, strict=False)
     logger.info("loaded ImageNet backbone weights %s: %d tensors, %d adapted, %d dropped", path,
                 len(report["loaded"]), len(report["adapted"]), len(report["dropped"]))
