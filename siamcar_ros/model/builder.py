@@ -1,7 +1,7 @@
 """``build_model``: compose backbone, neck and head by name."""
 from __future__ import annotations
 
-from .backbones import BACKBONES, build_backbone
+from .backbones import build_backbone
 from .head import CARHead
 from .neck import Neck
 from .siamcar import SiamCARModel
@@ -28,8 +28,6 @@ def build_model(backbone: str = "resnet50", width_mult: float = 1.0, neck_channe
     Small fast example: ``build_model("alexnet", width_mult=0.5, neck_channels=64,
     head_channels=64, head_num_convs=2)``. ``build_model(**model.config)`` rebuilds a model.
     """
-    if backbone not in BACKBONES:
-        raise ValueError(f"unknown backbone {backbone!r}; choose one of {sorted(BACKBONES)}")
     if isinstance(width_mult, bool) or not isinstance(width_mult, (int, float)):
         raise ValueError(f"width_mult must be a number > 0, got {width_mult!r}")
     _check_positive_int("neck_channels", neck_channels)
