@@ -156,8 +156,11 @@ class TrackerNode(LifecycleNode):
         super().destroy_node()
 
     # ------------------------------------------------------------------ configure helpers
+    def _parameter_values(self) -> dict:
+        return {s.name: self.get_parameter(s.name).value for s in PARAMETER_SPECS}
+
     def _read_parameters(self) -> NodeParameters:
-        return validate_parameters({s.name: self.get_parameter(s.name).value for s in PARAMETER_SPECS})
+        return validate_parameters(self._parameter_values())
 
     def _load_tracker(self, params: NodeParameters):
         from siamcar_ros.tracking import load_tracker
@@ -263,9 +266,8 @@ class TrackerNode(LifecycleNode):
                 "cannot change while the node is configured: deactivate and cleanup, set it, "
                 "then configure again"
             )
-        current = {s.name: self.get_parameter(s.name).value for s in PARAMETER_SPECS}
         try:
-            params = validate_parameters({**current, **changes})
+            params = validate_parameters({**self._parameter_values(), **changes})
             if holds_model:
                 build_tracker_params(params)  # the tracker's own checks, before accepting
         except (ParameterError, ValueError) as error:
