@@ -16,19 +16,15 @@ from pathlib import Path
 
 import cv2
 
+from siamcar_ros.evaluation.cli import parse_size
 from siamcar_ros.evaluation.procedural import ATTRIBUTES, generate_sequence, write_sequence
-
-
-def _size(text: str) -> tuple[int, int]:
-    height, width = (int(v) for v in text.lower().split("x"))
-    return height, width
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sequences", type=int, default=6)
     parser.add_argument("--length", type=int, default=150)
-    parser.add_argument("--size", type=_size, default=(480, 640))
+    parser.add_argument("--size", type=parse_size, default=(480, 640))
     args = parser.parse_args()
     cv2.setNumThreads(1)
     generate_sequence(0, 2, args.size)     # load the bundled photographs once

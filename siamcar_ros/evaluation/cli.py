@@ -21,7 +21,8 @@ DEFAULT_PROCEDURAL_ROOT = Path("out/procedural")
 DEFAULT_RESULTS = Path("out/results")
 
 
-def _size(text: str) -> tuple[int, int]:
+def parse_size(text: str) -> tuple[int, int]:
+    """'480x640' -> (480, 640), for argparse."""
     try:
         height, width = (int(v) for v in text.lower().split("x"))
     except ValueError:
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--procedural-seed", type=int, default=2024)
     data.add_argument("--procedural-sequences", type=int, default=30)
     data.add_argument("--procedural-length", type=int, default=150)
-    data.add_argument("--procedural-size", type=_size, default=(480, 640), metavar="HxW")
+    data.add_argument("--procedural-size", type=parse_size, default=(480, 640), metavar="HxW")
 
     trackers = parser.add_argument_group("trackers")
     trackers.add_argument("--trackers", nargs="+", choices=TRACKER_KINDS,
