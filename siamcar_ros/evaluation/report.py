@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .metrics import (NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS,
-                      SequenceScore, Summary, summarise, summarise_by_attribute)
+from .metrics import (NORM_PRECISION_THRESHOLDS, PRECISION_INDEX, PRECISION_THRESHOLDS,
+                      SUCCESS_THRESHOLDS, SequenceScore, Summary, summarise,
+                      summarise_by_attribute)
 
 
 @dataclasses.dataclass
@@ -61,7 +62,7 @@ def report_json(dataset: str, reports: list[TrackerReport]) -> dict:
         r.name: {"overall": r.summary.as_dict(),
                  "attributes": {a: s.as_dict() for a, s in r.by_attribute.items()},
                  "sequences": {s.name: {"success_auc": float(np.mean(s.success_curve)),
-                                        "precision": float(s.precision_curve[20]),
+                                        "precision": float(s.precision_curve[PRECISION_INDEX]),
                                         "frames": s.num_frames} for s in r.sequences}}
         for r in reports}}
 
