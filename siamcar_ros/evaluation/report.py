@@ -75,22 +75,22 @@ def plot_curves(dataset: str, reports: list[TrackerReport], out_dir: Path) -> li
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # (file, title, x label, thresholds, curve, score the legend ranks by, score's label prefix)
     panels = [
         ("success_plot.png", "Success plot", "Overlap threshold", SUCCESS_THRESHOLDS,
-         lambda s: s.success_curve, lambda s: f"AUC {s.success_auc:.3f}"),
+         lambda s: s.success_curve, lambda s: s.success_auc, "AUC "),
         ("precision_plot.png", "Precision plot", "Location error threshold (px)",
-         PRECISION_THRESHOLDS, lambda s: s.precision_curve, lambda s: f"{s.precision:.3f}"),
+         PRECISION_THRESHOLDS, lambda s: s.precision_curve, lambda s: s.precision, ""),
         ("norm_precision_plot.png", "Normalised precision plot",
          "Normalised location error threshold", NORM_PRECISION_THRESHOLDS,
-         lambda s: s.norm_precision_curve, lambda s: f"{s.norm_precision:.3f}"),
+         lambda s: s.norm_precision_curve, lambda s: s.norm_precision, ""),
     ]
     written = []
-    for filename, title, xlabel, thresholds, curve, label in panels:
+    for filename, title, xlabel, thresholds, curve, score, prefix in panels:
         figure, axes = plt.subplots(figsize=(6, 4.5), dpi=100)
-        ranked = sorted(reports, key=lambda r: float(label(r.summary).split()[-1]), reverse=True)
-        for report in ranked:
+        for report in sorted(reports, key=lambda r: score(r.summary), reverse=True):
             axes.plot(thresholds, curve(report.summary), linewidth=2,
-                      label=f"{report.name} [{label(report.summary)}]")
+                      label=f"{report.name} [{prefix}{score(report.summary):.3f}]")
         axes.set(title=f"{title} of OPE on {dataset}", xlabel=xlabel, ylabel="Success rate"
                  if filename.startswith("success") else "Precision",
                  xlim=(thresholds[0], thresholds[-1]), ylim=(0, 1.02))
