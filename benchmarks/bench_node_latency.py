@@ -44,7 +44,6 @@ from siamcar_ros.ros.init_box import detection_for_box
 DOMAIN_ID = 74
 WIDTH, HEIGHT = 640, 480
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_MODEL = ROOT / "models" / "siamcar_default.pth"
 LARGE_IMAGES_PROFILE = ROOT / "config" / "fastdds_large_images.xml"
 
 
@@ -52,9 +51,10 @@ def checkpoint_for(kind: str, directory: Path) -> Path:
     import torch
 
     from siamcar_ros.model import build_model, save_checkpoint
+    from siamcar_ros.tracking import default_checkpoint_path
 
-    if kind == "fast" and DEFAULT_MODEL.is_file():
-        return DEFAULT_MODEL
+    if kind == "fast" and default_checkpoint_path().is_file():
+        return default_checkpoint_path()
     torch.manual_seed(0)
     if kind == "fast":
         model = build_model("alexnet", width_mult=0.5, neck_channels=32, head_channels=32, head_num_convs=1)
