@@ -19,7 +19,7 @@ Ours is ``SiamCARTracker.track`` with each decoding strategy (stage times from
 from other processes hits them alike; the figures are medians over all timed frames, and
 each pipeline's frame time is quoted as a ratio to the reference measured in the same run.
 
-    python benchmarks/bench_pipeline.py                          # ResNet-50, 640x480 and 1280x720, 1 and 2 threads
+    python benchmarks/bench_pipeline.py       # ResNet-50, 640x480 and 1280x720, 1 and 2 threads
     python benchmarks/bench_pipeline.py --backbone alexnet --frames 30 --threads 1
     python benchmarks/bench_pipeline.py --checkpoint models/siamcar_default.pth
 """
@@ -98,7 +98,8 @@ class ReferencePipeline:
         s_z = context_side(self.size, self.params.context_amount)
         scale_z = self.geometry.template_size / s_z
         side = round(s_z * self.geometry.search_size / self.geometry.template_size)
-        search = self._upload(host_crop(frame, self.center, side, self.geometry.search_size, self.mean))
+        crop = host_crop(frame, self.center, side, self.geometry.search_size, self.mean)
+        search = self._upload(crop)
         cropped = time.perf_counter()
         with torch.no_grad():
             self.model.zf = self.template_features
@@ -192,8 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", default=None, help="time this checkpoint instead")
     parser.add_argument("--sizes", nargs="+", default=["640x480", "1280x720"],
                         help="frame sizes WIDTHxHEIGHT")
-    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2], help="torch/OpenCV threads")
-    parser.add_argument("--frames", type=int, default=20, help="timed frames per size and thread count")
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2],
+                        help="torch/OpenCV threads")
+    parser.add_argument("--frames", type=int, default=20,
+                        help="timed frames per size and thread count")
     parser.add_argument("--preset", default="OTB100", help="tracker hyper-parameter preset")
     parser.add_argument("--device", default="cpu", help='"cpu", "cuda", "cuda:N" or "auto"')
     args = parser.parse_args(argv)
@@ -205,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     model = make_model(args).to(device)
     params = TrackerParams.from_preset(args.preset)
     # Other processes may share the cores: say how busy the machine was.
-    print("load average (1, 5, 15 min) before the run: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"load average (1, 5, 15 min) before the run: {load}")
     for threads in args.threads:
         torch.set_num_threads(threads)
         cv2.setNumThreads(threads)
