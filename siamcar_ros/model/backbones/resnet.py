@@ -107,9 +107,9 @@ class ResNet(nn.Module):
         out_channels = planes * block.expansion
         downsample = None
         if stride != 1 or dilation != 1:
-            # 3x3 shortcut, matching the main branch's receptive field and padding rule
-            shortcut_dilation = max(dilation // 2, 1)
-            padding = shortcut_dilation if dilation > 1 else 0
+            # 3x3 shortcut, with the padding and dilation of the block's first 3x3 conv
+            padding, shortcut_dilation = _padding_and_dilation(stride, dilation,
+                                                               first_of_dilated_layer=True)
             downsample = nn.Sequential(
                 nn.Conv2d(self._in_channels, out_channels, kernel_size=3, stride=stride,
                           padding=padding, dilation=shortcut_dilation, bias=False),
