@@ -22,6 +22,7 @@ import threading
 import cv2
 import numpy as np
 
+from siamcar_ros.ros.frame_buffer import format_stamp, stamp_to_ns
 from siamcar_ros.ros.init_box import detection_for_box
 
 WINDOW = "select_target (SPACE: draw box, c: cancel tracking, q: quit)"
@@ -88,7 +89,7 @@ def _run_window(node, newest: _NewestFrame, publisher) -> None:
             if roi[2] > 0 and roi[3] > 0:
                 publisher.publish(detection_for_box(roi, header))
                 node.get_logger().info(f"published init box {tuple(roi)} on the frame stamped "
-                                       f"{header.stamp.sec}.{header.stamp.nanosec:09d}")
+                                       f"{format_stamp(stamp_to_ns(header.stamp))}")
 
 
 def main(argv=None) -> int:
