@@ -526,10 +526,7 @@ class TrackerNode(LifecycleNode):
         """Log `message` and publish it in a status message (the node's one way to complain)."""
         if not throttle or self._first_in_a_while(message):
             _log(self.get_logger(), level, message)
-        shape = None
-        if header is not None and self._target_size is not None:
-            shape = self._target_size
-        self._publish_status(header, shape, message)
+        self._publish_status(header, self._target_size if header is not None else None, message)
 
 
 def _log(logger, level: str, message: str) -> None:
