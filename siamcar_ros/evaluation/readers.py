@@ -36,9 +36,6 @@ import numpy as np
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 _SEPARATORS = re.compile(r"[,\t ]+")
-DATASET_NAMES = ("procedural", "otb", "uav123", "lasot", "got10k-val", "got10k-test",
-                 "trackingnet", "vot")
-
 # Split UAV123 sequences live in one image folder; these are the first frames (1-based) of
 # each part. The part's last frame follows from the number of lines in its annotation.
 UAV123_SPLIT_STARTS = {
@@ -461,19 +458,22 @@ def _vot_sequence(folder: Path) -> TrackingSequence:
 
 # ----------------------------------------------------------------------------- dispatch
 
+DATASET_READERS = {
+    "procedural": lambda root: read_otb(root, "procedural", use_list=True),
+    "otb": read_otb,
+    "uav123": read_uav123,
+    "lasot": read_lasot,
+    "got10k-val": lambda root: read_got10k(root, "val"),
+    "got10k-test": lambda root: read_got10k(root, "test"),
+    "trackingnet": read_trackingnet,
+    "vot": read_vot,
+}
+DATASET_NAMES = tuple(DATASET_READERS)
+
+
 def open_dataset(name: str, root: Path) -> TrackingDataset:
-    """Read a dataset by the names siamcar-eval accepts (see DATASET_NAMES)."""
-    readers = {
-        "procedural": lambda r: read_otb(r, "procedural", use_list=True),
-        "otb": read_otb,
-        "uav123": read_uav123,
-        "lasot": read_lasot,
-        "got10k-val": lambda r: read_got10k(r, "val"),
-        "got10k-test": lambda r: read_got10k(r, "test"),
-        "trackingnet": read_trackingnet,
-        "vot": read_vot,
-    }
-    if name not in readers:
+    """Read a dataset by the names siamcar-eval accepts (DATASET_NAMES)."""
+    if name not in DATASET_READERS:
         raise DatasetError(f"unknown dataset layout {name!r}; known: {', '.join(DATASET_NAMES)}")
-    return readers[name](Path(root))
+    return DATASET_READERS[name](Path(root))
 
