@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Trains the bundled default model on procedural sequences on the CPU, in three stages
-# (configs/train_default.yaml, then configs/train_default_stage2.yaml and _stage3.yaml, each
-# starting from the previous stage's weights), and copies the result and its configs to models/.
+# Trains the bundled default model on procedural sequences on the CPU, in four stages
+# (configs/train_default.yaml, then configs/train_default_stage2.yaml, _stage3.yaml and
+# _stage4.yaml, each starting from the previous stage's weights), and copies the result and its configs to models/.
 # A stage that was interrupted resumes from its latest checkpoint when the script reruns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,8 @@ run_stage() {  # config output_dir
 run_stage configs/train_default.yaml runs/default
 run_stage configs/train_default_stage2.yaml runs/default_stage2
 run_stage configs/train_default_stage3.yaml runs/default_stage3
-python -m siamcar_ros.training.export runs/default_stage3/model_final.pth \
+run_stage configs/train_default_stage4.yaml runs/default_stage4
+python -m siamcar_ros.training.export runs/default_stage4/model_final.pth \
   --stages configs/train_default.yaml configs/train_default_stage2.yaml \
-  configs/train_default_stage3.yaml --strategy reference
+  configs/train_default_stage3.yaml configs/train_default_stage4.yaml --strategy reference
 echo "evaluate with: siamcar-eval --trackers siamcar csrt kcf --strategy reference --workers 2"
