@@ -52,3 +52,25 @@ def test_default_checkpoint_is_the_repository_model_file(monkeypatch):
     monkeypatch.delenv(DEFAULT_CHECKPOINT_ENV, raising=False)
     path = default_checkpoint_path()
     assert path.name == "siamcar_default.pth" and path.parent.name == "models"
+
+
+def test_checkpoint_recommended_settings_fill_what_the_caller_leaves_unset(tmp_path):
+    torch.manual_seed(0)
+    model = build_model("alexnet", width_mult=0.25, neck_channels=32, head_channels=32, head_num_convs=2)
+    path = save_checkpoint(tmp_path / "tuned.pth", model,
+                           extra={"tracker_params": {"strategy": "reference", "lr": 0.5}})
+    assert load_tracker(path, device="cpu").params == TrackerParams(strategy="reference", lr=0.5)
+    # a preset replaces the recommended hyper-parameters but keeps the model's strategy
+    by_preset = load_tracker(path, device="cpu", params="OTB100").params
+    assert by_preset == TrackerParams.from_preset("OTB100", strategy="reference")
+    # explicit settings win; a TrackerParams instance is taken as it is
+    assert load_tracker(path, device="cpu", params={"strategy": "coarse_to_fine"}).params.strategy == "coarse_to_fine"
+    tracker = load_tracker(path, device="cpu", params=TrackerParams())
+    assert tracker.params == TrackerParams()
+    tracker.update_params({"penalty_k": 0.1})
+    assert tracker.params == TrackerParams(strategy="reference", lr=0.5, penalty_k=0.1)
+
+
+def test_bundled_model_decodes_with_its_recorded_strategy():
+    # the bundled model was tuned with the reference decoding and records it
+    assert load_tracker(device="cpu").params.strategy == "reference"

@@ -66,15 +66,15 @@ def _siamcar_tracker(spec: TrackerSpec):
     # one network per worker process and spec: init() resets the tracker's state per sequence
     import torch
 
-    from siamcar_ros.tracking import TrackerParams, load_tracker
+    from siamcar_ros.tracking import load_tracker
 
     if spec.threads:
         torch.set_num_threads(spec.threads)
-    params = TrackerParams.from_preset(spec.preset) if spec.preset else TrackerParams()
-    if spec.strategy:
-        params = params.replace(strategy=spec.strategy)
+    # what the command line leaves unset comes from the checkpoint's recommended settings
+    requested = {key: value for key, value in (("preset", spec.preset), ("strategy", spec.strategy))
+                 if value}
     return load_tracker(spec.checkpoint, backbone=spec.backbone, device=spec.device,
-                        params=params)
+                        params=requested)
 
 
 def track_sequence(tracker, sequence: TrackingSequence) -> tuple[np.ndarray, np.ndarray]:

@@ -200,6 +200,14 @@ def load_checkpoint(path: str | os.PathLike, model: SiamCARModel | None = None,
                                   f"({config}): {error}") from error
     check_state_dict(model, contents.state_dict, path)
     model.load_state_dict(contents.state_dict, strict=True)
+    # Our own files may store the tracker settings the network was tuned with; the tracker
+    # uses them for whatever its caller leaves unset (SiamCARTracker.recommended_params).
+    recommended = contents.extra.get("tracker_params") or {}
+    if not isinstance(recommended, dict):
+        logger.warning("checkpoint %s: ignoring 'tracker_params' (a %s, not a dict)",
+                       path, type(recommended).__name__)
+        recommended = {}
+    model.recommended_tracker_params = dict(recommended)
     logger.info("loaded checkpoint %s (%s)", path, model.config)
     return model.to(device).eval()
 

@@ -46,6 +46,7 @@ from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2D, ObjectHypothesisWithPose
 
 from siamcar_ros.msg import TrackerStatus
+from siamcar_ros.tracking.tracker import as_params
 from siamcar_ros.ros.frame_buffer import (
     FrameBuffer,
     FrameLookupError,
@@ -78,10 +79,10 @@ _LOG_THROTTLE_S = 2.0
 _CATCH_UP_BUDGET_S = 0.5
 
 
-def build_tracker_params(params: NodeParameters):
-    from siamcar_ros.tracking.params import TrackerParams
-
-    return TrackerParams.from_dict({"preset": params.preset or "default", **tracker_param_overrides(params)})
+def build_tracker_params(params: NodeParameters) -> dict:
+    """The tracker settings the parameters set; what they leave unset (empty strategy or preset,
+    negative hyper-parameters) comes from the model's recommendation, else the defaults."""
+    return {**({"preset": params.preset} if params.preset else {}), **tracker_param_overrides(params)}
 
 
 class TrackerNode(LifecycleNode):
@@ -269,7 +270,7 @@ class TrackerNode(LifecycleNode):
         try:
             params = validate_parameters({**self._parameter_values(), **changes})
             if holds_model:
-                build_tracker_params(params)  # the tracker's own checks, before accepting
+                as_params(build_tracker_params(params))  # the tracker's own checks, before accepting
         except (ParameterError, ValueError) as error:
             return self._refuse_parameters(str(error))
         if holds_model:

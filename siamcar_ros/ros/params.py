@@ -53,8 +53,9 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("device", "auto", "auto, cpu, cuda or cuda:N; CUDA without a GPU falls back to cpu", "configure"),
     ParameterSpec("half", False, "half precision on CUDA (ignored on cpu)", "configure"),
     # Tracking hyper-parameters
-    ParameterSpec("strategy", "coarse_to_fine", f"box decoding {STRATEGIES}", "live"),
-    ParameterSpec("preset", "", f"hyper-parameter preset {PRESETS}; empty = tracker defaults", "live"),
+    ParameterSpec("strategy", "", f"box decoding {STRATEGIES}; empty = the model's recommendation "
+                  "(else coarse_to_fine)", "live"),
+    ParameterSpec("preset", "", f"hyper-parameter preset {PRESETS}; empty = the model's recommendation, else defaults", "live"),
     ParameterSpec("penalty_k", -1.0, "scale/aspect change penalty 0..10; negative = from preset", "live"),
     ParameterSpec("window_influence", -1.0, "cosine window weight 0..1; negative = from preset", "live"),
     ParameterSpec("lr", -1.0, "box size smoothing rate 0..1; negative = from preset", "live"),
@@ -150,7 +151,7 @@ def _check_type(name: str, value: Any, default: Any) -> None:
 def _check_choices(v: dict[str, Any]) -> None:
     choices = {
         "backbone": ("",) + BACKBONES,
-        "strategy": STRATEGIES,
+        "strategy": ("",) + STRATEGIES,
         "preset": ("",) + PRESETS,
         "image_type": IMAGE_TYPES,
         "qos_reliability": QOS_RELIABILITIES,
@@ -194,8 +195,8 @@ def _require(name: str, condition: bool, message: str) -> None:
 
 
 def tracker_param_overrides(params: NodeParameters) -> dict[str, Any]:
-    """Hyper-parameters set explicitly (non-negative) plus the strategy, for TrackerParams."""
-    overrides: dict[str, Any] = {"strategy": params.strategy}
+    """Hyper-parameters set explicitly (non-negative) plus the strategy when set, for TrackerParams."""
+    overrides: dict[str, Any] = {"strategy": params.strategy} if params.strategy else {}
     for name in TRACKING_HYPER_PARAMETERS:
         value = getattr(params, name)
         if value >= 0:

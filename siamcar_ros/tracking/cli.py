@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .decode import STRATEGIES
-from .params import PRESETS, TrackerParams
+from .params import PRESETS
 
 __all__ = ["main", "parse_box"]
 
@@ -48,9 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--backbone", help="check that the checkpoint holds this backbone")
     parser.add_argument("--device", default="auto", help='"auto", "cpu", "cuda" or "cuda:N"')
     parser.add_argument("--half", action="store_true", help="fp16 on CUDA")
-    parser.add_argument("--strategy", choices=STRATEGIES, default="coarse_to_fine")
-    parser.add_argument("--preset", choices=list(PRESETS), default="default",
-                        help="published hyper-parameters")
+    parser.add_argument("--strategy", choices=STRATEGIES,
+                        help="box decoding (default: the checkpoint's recommendation, else coarse_to_fine)")
+    parser.add_argument("--preset", choices=list(PRESETS),
+                        help="published hyper-parameters (default: the checkpoint's recommendation, "
+                             "else 'default')")
     parser.add_argument("--output", default="results.txt", help="x,y,w,h per frame (default: %(default)s)")
     parser.add_argument("--video-out", help="write an overlay video here (e.g. overlay.mp4)")
     parser.add_argument("--max-frames", type=int, help="stop after this many frames")
@@ -98,7 +100,9 @@ def run(args: argparse.Namespace) -> int:
     if first is None:
         raise ValueError(f"{source.description} has no frames")
     box = args.init or select_box_with_mouse(first)
-    params = TrackerParams.from_preset(args.preset, strategy=args.strategy)
+    # options left unset come from the checkpoint's recommended settings (else the defaults)
+    params = {key: value for key, value in (("preset", args.preset), ("strategy", args.strategy))
+              if value is not None}
     tracker = load_tracker(args.checkpoint, backbone=args.backbone, device=args.device,
                            half=args.half, params=params)
     tracker.init(first, box)
@@ -133,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     tracked = len(lines) - 1
     rate = tracked / tracking_seconds if tracking_seconds > 0 else float("nan")
     print(f"{len(lines)} frames from {source.description}: {rate:.1f} frames/s on {tracker.device} "
-          f"({args.strategy}); boxes in {args.output}"
+          f"({tracker.params.strategy}); boxes in {args.output}"
           + (f", overlay in {args.video_out}" if args.video_out else ""))
     return 0
 

@@ -68,17 +68,35 @@ class TargetState:
     context_amount: float
 
 
-def as_params(params: TrackerParams | Mapping[str, Any] | str | None) -> TrackerParams:
-    """TrackerParams from an instance, a mapping (see ``TrackerParams.from_dict``) or a preset name."""
-    if params is None:
-        return TrackerParams()
+# Settings of a checkpoint's recommendation that describe the model rather than the dataset:
+# they survive when the caller picks a preset (a preset only sets penalty_k, window_influence, lr).
+_MODEL_SETTINGS = ("strategy", "context_amount")
+
+
+def as_params(params: TrackerParams | Mapping[str, Any] | str | None,
+              recommended: Mapping[str, Any] | None = None) -> TrackerParams:
+    """TrackerParams from an instance, a mapping (see ``TrackerParams.from_dict``) or a preset name.
+
+    ``recommended`` (the settings a checkpoint was tuned with, ``model.recommended_tracker_params``)
+    fills what the caller leaves out; a TrackerParams instance is taken as it is, and a preset
+    named by the caller replaces the recommended hyper-parameters but keeps the recommended
+    strategy and context amount.
+    """
     if isinstance(params, TrackerParams):
         return params
-    if isinstance(params, str):
-        return TrackerParams.from_preset(params)
-    if isinstance(params, Mapping):
-        return TrackerParams.from_dict(params)
-    raise TypeError(f"params must be TrackerParams, a dict or a preset name, got {type(params).__name__}")
+    if params is None:
+        requested: dict[str, Any] = {}
+    elif isinstance(params, str):
+        requested = {"preset": params}
+    elif isinstance(params, Mapping):
+        requested = dict(params)
+    else:
+        raise TypeError(f"params must be TrackerParams, a dict or a preset name, got {type(params).__name__}")
+    merged = dict(recommended or {})
+    if "preset" in requested:
+        merged = {key: value for key, value in merged.items() if key in _MODEL_SETTINGS}
+    merged.update(requested)
+    return TrackerParams.from_dict(merged)
 
 
 def next_target_state(center, size, decoded: Decoded, scale_z: float, frame_size) -> tuple:
@@ -116,7 +134,9 @@ class SiamCARTracker:
 
     def __init__(self, model: torch.nn.Module, params: TrackerParams | Mapping | str | None = None,
                  device: str | torch.device = "auto", half: bool = False):
-        self._params = as_params(params)
+        # the settings the checkpoint was tuned with (load_checkpoint attaches them), if any
+        self.recommended_params = dict(getattr(model, "recommended_tracker_params", None) or {})
+        self._params = as_params(params, self.recommended_params)
         self.device = select_device(device)
         self.half = resolve_half(half, self.device)
         self.model = model.to(self.device).eval()
@@ -148,8 +168,9 @@ class SiamCARTracker:
     # ---------------------------------------------------------------- public API
     def update_params(self, params: TrackerParams | Mapping | str) -> None:
         """Use new hyper-parameters from the next frame on (``context_amount`` from the next
-        ``init``: template and search crops must share one context)."""
-        self._params = as_params(params)
+        ``init``: template and search crops must share one context). Settings left out of a
+        mapping or preset name come from the checkpoint's recommendation, as in the constructor."""
+        self._params = as_params(params, self.recommended_params)
 
     def reset(self) -> None:
         """Forget the target; ``init`` is needed before the next ``track``."""
