@@ -93,9 +93,10 @@ def main() -> None:
 
     import rclpy
     import torch
-    from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
+    from rclpy.executors import SingleThreadedExecutor
     from rclpy.parameter import Parameter
 
+    from siamcar_ros.ros.executor import NodeExecutor
     from siamcar_ros.ros.node import TrackerNode
 
     torch.set_num_threads(1)
@@ -106,7 +107,7 @@ def main() -> None:
     node = TrackerNode(context=context, parameter_overrides=[
         Parameter("checkpoint", value=checkpoint), Parameter("device", value="cpu")])
     client = rclpy.create_node("churn_client", context=context)
-    executors = [MultiThreadedExecutor(num_threads=3, context=context), SingleThreadedExecutor(context=context)]
+    executors = [NodeExecutor(num_threads=3, context=context), SingleThreadedExecutor(context=context)]
     for executor, spun in zip(executors, (node, client)):
         executor.add_node(spun)
         threading.Thread(target=executor.spin, daemon=True).start()

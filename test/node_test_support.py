@@ -20,7 +20,7 @@ pytest.importorskip("siamcar_ros.msg", reason="siamcar_ros interfaces not built:
 from lifecycle_msgs.msg import Transition  # noqa: E402
 from lifecycle_msgs.srv import ChangeState, GetState  # noqa: E402
 from rcl_interfaces.srv import SetParameters  # noqa: E402
-from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor  # noqa: E402
+from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
@@ -28,6 +28,7 @@ from std_srvs.srv import Trigger  # noqa: E402
 from vision_msgs.msg import Detection2D  # noqa: E402
 
 from siamcar_ros.msg import TrackerStatus  # noqa: E402
+from siamcar_ros.ros.executor import NodeExecutor  # noqa: E402
 from siamcar_ros.ros.node import TrackerNode  # noqa: E402
 
 NODE = "siamcar_tracker"
@@ -93,7 +94,7 @@ class NodeHarness:
         self.node = TrackerNode(node_name, context=self.context, parameter_overrides=overrides)
         self.client = rclpy.create_node(f"{node_name}_test_client", context=self.context)
         self._executors = []
-        self._spin(self.node, MultiThreadedExecutor(num_threads=3, context=self.context))
+        self._spin(self.node, NodeExecutor(num_threads=3, context=self.context))
         self._spin(self.client, SingleThreadedExecutor(context=self.context))
         self.detections: list[Detection2D] = []
         self.statuses: list[TrackerStatus] = []

@@ -10,7 +10,7 @@ Transitions (each does one kind of work):
 
 Threads: the image callback only stores the message in the frame buffer (its own callback
 group), so reception never waits for inference. Processing (newest unprocessed frame only),
-init boxes and ~/reset share one mutually exclusive group, run by a MultiThreadedExecutor.
+init boxes and ~/reset share one mutually exclusive group, run by a MultiThreadedExecutor (`NodeExecutor`, see executor.py).
 A frame's arrival triggers processing at once (a guard condition), at most `rate_hz` times a
 second; a timer at `rate_hz` picks up a frame that arrived too soon after the previous one.
 
@@ -38,7 +38,7 @@ import numpy as np
 import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
@@ -47,6 +47,7 @@ from vision_msgs.msg import Detection2D, ObjectHypothesisWithPose
 
 from siamcar_ros.msg import TrackerStatus
 from siamcar_ros.tracking.tracker import as_params
+from siamcar_ros.ros.executor import NodeExecutor
 from siamcar_ros.ros.frame_buffer import (
     FrameBuffer,
     FrameLookupError,
@@ -603,7 +604,7 @@ def main(args=None) -> None:
     autostart = "--autostart" in remove_ros_args(argv)[1:]
     rclpy.init(args=argv)
     node = TrackerNode()
-    executor = MultiThreadedExecutor(num_threads=3)
+    executor = NodeExecutor(num_threads=3)
     executor.add_node(node)
     if autostart and node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
         node.trigger_activate()
