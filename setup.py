@@ -22,6 +22,7 @@ setup(
             "siamcar-track = siamcar_ros.tracking.cli:main",
             "siamcar-eval = siamcar_ros.evaluation.cli:main",
             "siamcar-train = siamcar_ros.training.cli:main",
+            "siamcar-tune = siamcar_ros.training.tune:main",
         ],
     },
 )

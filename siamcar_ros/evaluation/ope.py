@@ -46,6 +46,7 @@ class TrackerSpec:
     preset: str | None = None
     device: str = "auto"
     threads: int | None = None       # torch threads per worker (None: leave torch's choice)
+    params: tuple[tuple[str, object], ...] = ()   # explicit tracker settings (name, value)
 
     def __post_init__(self):
         if self.kind not in TRACKER_KINDS:
@@ -73,6 +74,7 @@ def _siamcar_tracker(spec: TrackerSpec):
     # what the command line leaves unset comes from the checkpoint's recommended settings
     requested = {key: value for key, value in (("preset", spec.preset), ("strategy", spec.strategy))
                  if value}
+    requested.update(dict(spec.params))
     return load_tracker(spec.checkpoint, backbone=spec.backbone, device=spec.device,
                         params=requested)
 

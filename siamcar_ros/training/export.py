@@ -1,9 +1,10 @@
 """Package a trained network as a bundled model: the weights with their build config and
 recommended tracker settings, plus a YAML record of the training configuration(s).
 
-    python -m siamcar_ros.training.export runs/default_stage3/model_final.pth \
+    python -m siamcar_ros.training.export runs/default_stage4/model_final.pth \
         --stages configs/train_default.yaml configs/train_default_stage2.yaml \
-        configs/train_default_stage3.yaml --strategy reference
+        configs/train_default_stage3.yaml configs/train_default_stage4.yaml \
+        --params-file runs/default_tune/best.yaml
 """
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ DEFAULT_OUTPUT = Path("models/siamcar_default.pth")
 
 
 def export_model(checkpoint: str | Path, stage_configs: list[str | Path],
-                 output: str | Path = DEFAULT_OUTPUT, tracker_params: dict | None = None) -> Path:
+                 output: str | Path = DEFAULT_OUTPUT, tracker_params: dict | None = None,
+                 tuning: dict | None = None) -> Path:
     """Write output (.pth: weights, config, tracker_params) and output with .yaml (every
-    stage's full training configuration, in order). Returns the .pth path."""
+    stage's full training configuration, in order, and how the tracker settings were chosen
+    when ``tuning`` says so). Returns the .pth path."""
     if not stage_configs:
         raise ValueError("at least one training config (stage) is needed for the record")
     model = load_checkpoint(checkpoint)
@@ -30,6 +33,10 @@ def export_model(checkpoint: str | Path, stage_configs: list[str | Path],
     save_checkpoint(output, model, extra=extra)
     record = {"trained_with": "scripts/train_default.sh",
               "stages": [{"config_file": str(path), **load_config(path)} for path in stage_configs]}
+    if tracker_params:
+        record["tracker_params"] = dict(tracker_params)
+    if tuning:
+        record["tuning"] = dict(tuning)
     with open(output.with_suffix(".yaml"), "w", encoding="utf-8") as stream:
         stream.write(f"# Training configuration of {output.name} (stages run in order).\n")
         yaml.safe_dump(record, stream, sort_keys=False)
@@ -41,11 +48,22 @@ def main(argv=None) -> int:
     parser.add_argument("checkpoint", help="final checkpoint of the last training stage")
     parser.add_argument("--stages", nargs="+", required=True, help="training YAMLs, in order")
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT))
+    parser.add_argument("--params-file",
+                        help="best.yaml from siamcar-tune: the tracker settings to record")
     parser.add_argument("--strategy", choices=("coarse_to_fine", "reference"),
-                        help="decoding strategy the model tracks best with")
+                        help="decoding strategy the model tracks best with (overrides the file's)")
     arguments = parser.parse_args(argv)
-    params = {"strategy": arguments.strategy} if arguments.strategy else None
-    path = export_model(arguments.checkpoint, arguments.stages, arguments.output, params)
+    params, tuning = {}, None
+    if arguments.params_file:
+        from siamcar_ros.training.tune import read_best
+
+        params = read_best(arguments.params_file)
+        with open(arguments.params_file, encoding="utf-8") as stream:
+            tuning = (yaml.safe_load(stream) or {}).get("validation")
+    if arguments.strategy:
+        params["strategy"] = arguments.strategy
+    path = export_model(arguments.checkpoint, arguments.stages, arguments.output, params or None,
+                        tuning)
     print(f"wrote {path} and {path.with_suffix('.yaml')}")
     return 0
 

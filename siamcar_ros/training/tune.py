@@ -1,0 +1,190 @@
+"""siamcar-tune: choose a trained network's tracker settings on held-out procedural sequences.
+
+    siamcar-tune runs/default_stage4/model_final.pth --output runs/default_tune --workers 2
+
+Every combination of the given decoding strategies, window influences, penalty k and size
+rates runs one-pass over a validation set of procedural sequences; the combinations are ranked
+by success AUC (ties: precision). The validation sequences come from ``--procedural-seed``
+(default 1), never from the standing benchmark's seed, so the benchmark stays unseen.
+
+Writes ``<output>/ranking.csv`` (every combination, best first) and ``<output>/best.yaml``
+(the winning settings, what ``python -m siamcar_ros.training.export --params-file`` records
+in a bundled model). Results per combination are kept under ``<output>/results/`` and reused
+when the command reruns.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from siamcar_ros.evaluation.metrics import Summary, summarise
+from siamcar_ros.evaluation.ope import TrackerSpec, run_trackers, score_tracker
+from siamcar_ros.evaluation.procedural import write_benchmark
+from siamcar_ros.evaluation.readers import open_dataset
+from siamcar_ros.tracking.decode import STRATEGIES
+from siamcar_ros.tracking.params import TrackerParams
+
+LOG = logging.getLogger(__name__)
+
+BENCHMARK_SEED = 2024          # the standing benchmark's seed (siamcar-eval's default)
+DEFAULT_GRID = {
+    "strategy": ("reference", "coarse_to_fine"),
+    "window_influence": (0.25, 0.4, 0.55),
+    "penalty_k": (0.04, 0.1, 0.2),
+    "lr": (0.35, 0.7),
+}
+_SHORT = {"strategy": "s", "window_influence": "wi", "penalty_k": "pk", "lr": "lr"}
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One combination of settings and its score on the validation set."""
+
+    params: dict
+    summary: Summary
+
+    @property
+    def name(self) -> str:
+        return candidate_name(self.params)
+
+
+def candidate_name(params: dict) -> str:
+    """Result-folder name of one combination, e.g. ``s-reference_wi0.4_pk0.1_lr0.35``."""
+    parts = []
+    for key in DEFAULT_GRID:
+        if key in params:
+            value = params[key]
+            parts.append(f"{_SHORT[key]}-{value}" if isinstance(value, str) else f"{_SHORT[key]}{value:g}")
+    return "_".join(parts)
+
+
+def build_grid(grid: dict[str, tuple]) -> list[dict]:
+    """Every combination of the given values; each one is validated as TrackerParams."""
+    unknown = sorted(set(grid) - set(DEFAULT_GRID))
+    if unknown:
+        raise ValueError(f"cannot tune {unknown}; tunable settings: {', '.join(DEFAULT_GRID)}")
+    empty = sorted(key for key, values in grid.items() if not values)
+    if empty:
+        raise ValueError(f"no values given for {empty}")
+    keys = list(grid)
+    combos = [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+    for combo in combos:
+        TrackerParams.from_dict(combo)          # out-of-range values fail before any run
+    return combos
+
+
+def validation_set(root: str | Path, seed: int, num_sequences: int, length: int,
+                   size: tuple[int, int], progress: bool = True):
+    """The procedural validation sequences (written under root when missing), as a dataset."""
+    if seed == BENCHMARK_SEED:
+        raise ValueError(f"procedural seed {seed} is the standing benchmark's; tuning on it would "
+                         "make the benchmark figures meaningless; choose another seed")
+    write_benchmark(root, seed, num_sequences, length, size, progress=progress)
+    return open_dataset("procedural", root)
+
+
+def tune(checkpoint: str | Path, dataset, combos: list[dict], results_root: str | Path,
+         workers: int = 1, progress: bool = True) -> list[Ranked]:
+    """Run every combination over the dataset (resuming stored results); best first."""
+    threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
+    specs = [TrackerSpec("siamcar", candidate_name(combo), str(checkpoint), threads=threads,
+                         params=tuple(sorted(combo.items()))) for combo in combos]
+    run_trackers(dataset, specs, Path(results_root), workers=workers, progress=progress)
+    ranked = [Ranked(combo, summarise(score_tracker(dataset, spec.name, Path(results_root))))
+              for combo, spec in zip(combos, specs)]
+    ranked.sort(key=lambda item: (item.summary.success_auc, item.summary.precision), reverse=True)
+    return ranked
+
+
+def write_outputs(ranked: list[Ranked], output: str | Path, checkpoint: str | Path,
+                  seed: int, num_sequences: int) -> tuple[Path, Path]:
+    """ranking.csv (all, best first) and best.yaml (the winner) under output."""
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    ranking = output / "ranking.csv"
+    with open(ranking, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow([*DEFAULT_GRID, "success_auc", "precision", "frames"])
+        for item in ranked:
+            writer.writerow([item.params.get(key, "") for key in DEFAULT_GRID]
+                            + [f"{item.summary.success_auc:.4f}", f"{item.summary.precision:.4f}",
+                               item.summary.num_frames])
+    best = output / "best.yaml"
+    winner = ranked[0]
+    record = {"tracker_params": dict(winner.params),
+              "validation": {"checkpoint": str(checkpoint), "procedural_seed": int(seed),
+                             "sequences": int(num_sequences),
+                             "success_auc": round(float(winner.summary.success_auc), 4),
+                             "precision": round(float(winner.summary.precision), 4),
+                             "combinations": len(ranked)}}
+    with open(best, "w", encoding="utf-8") as stream:
+        stream.write("# Tracker settings chosen by siamcar-tune on procedural validation sequences.\n")
+        yaml.safe_dump(record, stream, sort_keys=False)
+    return ranking, best
+
+
+def read_best(path: str | Path) -> dict:
+    """The tracker_params of a best.yaml written by siamcar-tune (validated)."""
+    with open(path, encoding="utf-8") as stream:
+        record = yaml.safe_load(stream)
+    if not isinstance(record, dict) or not isinstance(record.get("tracker_params"), dict):
+        raise ValueError(f"{path}: no 'tracker_params' mapping; expected a best.yaml from siamcar-tune")
+    params = dict(record["tracker_params"])
+    TrackerParams.from_dict(params)
+    return params
+
+
+def parse_arguments(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="siamcar-tune", description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", help="trained network (.pth)")
+    parser.add_argument("--output", required=True, help="folder for ranking.csv, best.yaml, results/")
+    parser.add_argument("--procedural-seed", type=int, default=1,
+                        help=f"validation set seed (not {BENCHMARK_SEED}, the benchmark's)")
+    parser.add_argument("--procedural-sequences", type=int, default=20)
+    parser.add_argument("--procedural-length", type=int, default=150)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument("--strategy", nargs="+", choices=STRATEGIES,
+                        default=list(DEFAULT_GRID["strategy"]))
+    for key in ("window_influence", "penalty_k", "lr"):
+        parser.add_argument("--" + key.replace("_", "-"), nargs="+", type=float,
+                            default=list(DEFAULT_GRID[key]))
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    arguments = parse_arguments(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if arguments.workers < 1:
+            raise ValueError(f"--workers must be at least 1, got {arguments.workers}")
+        if not Path(arguments.checkpoint).is_file():
+            raise FileNotFoundError(f"checkpoint file {arguments.checkpoint} does not exist")
+        combos = build_grid({key: tuple(getattr(arguments, key)) for key in DEFAULT_GRID})
+        output = Path(arguments.output)
+        dataset = validation_set(output / "validation", arguments.procedural_seed,
+                                 arguments.procedural_sequences, arguments.procedural_length,
+                                 (480, 640), progress=not arguments.quiet)
+        ranked = tune(arguments.checkpoint, dataset, combos, output / "results",
+                      workers=arguments.workers, progress=not arguments.quiet)
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
+        print(f"siamcar-tune: error: {error}", file=sys.stderr)
+        return 2
+    ranking, best = write_outputs(ranked, arguments.output, arguments.checkpoint,
+                                  arguments.procedural_seed, arguments.procedural_sequences)
+    for item in ranked[:5]:
+        print(f"{item.summary.success_auc:.4f}  {item.summary.precision:.4f}  {item.name}")
+    print(f"best of {len(ranked)}: {ranked[0].name} -> {best} (all: {ranking})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
