@@ -21,7 +21,7 @@ def test_cpu_and_auto_select_a_usable_device():
 @pytest.mark.skipif(not NO_CUDA, reason="checks the fallback on a machine without CUDA")
 @pytest.mark.parametrize("spec", ["cuda", "cuda:0", "cuda:3"])
 def test_missing_cuda_falls_back_to_cpu_with_a_warning(spec, caplog):
-    with caplog.at_level(logging.WARNING, logger="siamcar_ros.tracking.device"):
+    with caplog.at_level(logging.WARNING, logger="siamcar_ros.device"):
         assert select_device(spec) == torch.device("cpu")
     assert "CUDA is not available" in caplog.text and spec in caplog.text
 
@@ -41,3 +41,29 @@ def test_half_is_ignored_with_a_warning_off_cuda(caplog):
 
 def test_tensorrt_probe_answers_without_importing_it():
     assert isinstance(tensorrt_available(), bool)
+
+
+@pytest.mark.skipif(not NO_CUDA, reason="checks the fallback on a machine without CUDA")
+@pytest.mark.parametrize("purpose", ["loading", "training"])
+def test_loading_and_training_share_the_resolver_and_say_what_fell_back(purpose, caplog):
+    with caplog.at_level(logging.WARNING, logger="siamcar_ros.device"):
+        assert select_device("cuda", index=1, purpose=purpose) == torch.device("cpu")
+    assert f"requested for {purpose}" in caplog.text
+
+
+@pytest.mark.skipif(not NO_CUDA, reason="checks the fallback on a machine without CUDA")
+def test_checkpoint_loading_falls_back_through_the_shared_resolver(tmp_path, caplog):
+    from siamcar_ros.model import build_model, load_checkpoint, save_checkpoint
+    from siamcar_ros.model.checkpoint import read_checkpoint
+
+    path = tmp_path / "tiny.pth"
+    save_checkpoint(path, build_model(backbone="alexnet", width_mult=0.125, neck_channels=8,
+                                      head_channels=8, head_num_convs=1))
+    with caplog.at_level(logging.WARNING, logger="siamcar_ros.device"):
+        model = load_checkpoint(path, device="cuda:0")
+        contents = read_checkpoint(path, device="cuda")
+    assert next(model.parameters()).device == torch.device("cpu")
+    assert all(t.device == torch.device("cpu") for t in contents.state_dict.values())
+    assert caplog.text.count("requested for loading") == 2   # one warning per call
+    with pytest.raises(ValueError, match="allowed:"):
+        read_checkpoint(path, device="gpu")

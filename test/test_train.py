@@ -151,3 +151,13 @@ def test_training_can_start_from_a_siamcar_checkpoint(tmp_path):
     assert second.iteration == 0
     for key, value in first.model.state_dict().items():
         assert torch.equal(value, second.model.state_dict()[key]), key
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the fallback without CUDA")
+def test_a_cuda_training_request_without_cuda_trains_on_the_cpu_and_says_so(tmp_path, caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="siamcar_ros.device"):
+        trainer = Trainer(tiny_config(tmp_path, device="cuda"))
+    assert trainer.device == torch.device("cpu")
+    assert "'cuda' requested for training but CUDA is not available" in caplog.text

@@ -22,6 +22,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from siamcar_ros.device import select_device
+
 from .builder import build_model
 from .siamcar import SiamCARModel
 
@@ -49,16 +51,7 @@ class CheckpointContents:
 
 
 def _resolve_device(device: str | torch.device) -> torch.device:
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError) as error:
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from error
-    if device.type == "cuda" and not torch.cuda.is_available():
-        logger.warning("CUDA requested (%s) but not available; loading on the CPU", device)
-        return torch.device("cpu")
-    return device
+    return select_device(device, purpose="loading")
 
 
 def _load_file(path: Path, device: torch.device) -> object:

@@ -19,6 +19,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from siamcar_ros.device import select_device
 from siamcar_ros.model import build_model, load_checkpoint, load_imagenet_backbone, save_checkpoint
 from siamcar_ros.model.checkpoint import read_checkpoint
 from siamcar_ros.training.datasets import build_sources
@@ -56,21 +57,6 @@ class DistributedContext:
     @property
     def is_main(self) -> bool:
         return self.rank == 0
-
-
-def select_device(requested: str, local_rank: int = 0) -> torch.device:
-    """auto: this rank's GPU when CUDA is available, else the CPU. An explicit cuda request
-    without CUDA falls back to the CPU with a warning."""
-    requested = str(requested)
-    if requested == "auto":
-        requested = "cuda" if torch.cuda.is_available() else "cpu"
-    if requested.startswith("cuda") and not torch.cuda.is_available():
-        logger.warning("training device %r requested but CUDA is not available; using the CPU",
-                       requested)
-        return torch.device("cpu")
-    if requested == "cuda":
-        return torch.device("cuda", local_rank)
-    return torch.device(requested)
 
 
 def sampling_config(data: dict, model) -> PairSamplingConfig:
@@ -111,7 +97,8 @@ class Trainer:
         self.train_options = config["train"]
         self.context = context or DistributedContext.from_environment()
         self.output_dir = Path(config["output"]["dir"])
-        self.device = select_device(self.train_options["device"], self.context.local_rank)
+        self.device = select_device(self.train_options["device"], index=self.context.local_rank,
+                                     purpose="training")
         if int(self.train_options["threads"]) > 0:
             torch.set_num_threads(int(self.train_options["threads"]))
         torch.manual_seed(int(self.train_options["seed"]))
