@@ -108,9 +108,11 @@ def main() -> None:
         Parameter("checkpoint", value=checkpoint), Parameter("device", value="cpu")])
     client = rclpy.create_node("churn_client", context=context)
     executors = [NodeExecutor(num_threads=3, context=context), SingleThreadedExecutor(context=context)]
+    spinners = []
     for executor, spun in zip(executors, (node, client)):
         executor.add_node(spun)
-        threading.Thread(target=executor.spin, daemon=True).start()
+        spinners.append(threading.Thread(target=executor.spin, daemon=True))
+        spinners[-1].start()
     lifecycle = LifecycleClient(client, node.get_name())
 
     one_cycle(lifecycle)  # first cycle: one-off allocations (torch, DDS) are not growth
@@ -132,8 +134,12 @@ def main() -> None:
     for key in first:
         values = "".join(f"{snap[key]:10.1f}" for snap in snapshots.values())
         print(f"{key:16s}{values}{last[key] - first[key]:10.1f}{last[key] - middle[key]:10.1f}")
+    # stop and join the spin threads before the nodes and the context go, so that no thread
+    # is still inside rclpy when the interpreter tears down
     for executor in executors:
         executor.shutdown()
+    for spinner in spinners:
+        spinner.join(timeout=5.0)
     node.destroy_node()
     client.destroy_node()
     rclpy.try_shutdown(context=context)

@@ -123,7 +123,8 @@ class DemoClient:
         self.node.create_subscription(TrackerStatus, f"{NODE}/status", self._on_status, 100)
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(self.node)
-        threading.Thread(target=self.executor.spin, daemon=True).start()
+        self.spinner = threading.Thread(target=self.executor.spin, daemon=True)
+        self.spinner.start()
 
     def _on_detection(self, msg) -> None:
         w, h = msg.bbox.size_x, msg.bbox.size_y
@@ -189,6 +190,7 @@ class DemoClient:
         import rclpy
 
         self.executor.shutdown()
+        self.spinner.join(timeout=5.0)     # no thread left inside rclpy at interpreter exit
         self.node.destroy_node()
         rclpy.try_shutdown()
 

@@ -132,6 +132,7 @@ def main(argv=None) -> int:
         cv2.destroyAllWindows()
         node.destroy_node()
         rclpy.try_shutdown()
+        spinner.join(timeout=5.0)     # the spin ends with the context; no thread left in rclpy
     return 0
 
 
