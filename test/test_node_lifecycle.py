@@ -86,9 +86,12 @@ def test_cuda_without_a_gpu_falls_back_to_cpu_and_says_so(unconfigured):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA: no fallback to observe")
     h = unconfigured
-    assert h.set_parameters(device="cuda")[0].successful
+    assert h.set_parameters(device="cuda", accelerator="tensorrt")[0].successful
     assert h.transition(CONFIGURE)
-    assert "CUDA is not available: running on cpu" in h.status_with("configured").message
+    message = h.status_with("configured").message
+    assert "CUDA is not available: running on cpu" in message
+    # the accelerator asked for cannot run here either: eager PyTorch, and the status says why
+    assert "accelerator 'tensorrt' unavailable (TensorRT needs a CUDA device" in message
 
 
 def test_model_parameters_are_refused_while_configured_and_accepted_after_cleanup(unconfigured, checkpoints):

@@ -47,6 +47,7 @@ def test_defaults_are_valid_and_every_parameter_has_one_change_rule():
         ("image_topic", " ", "empty"),
         ("lost_patience", 2.5, "expected int"),
         ("half", "yes", "expected bool"),
+        ("accelerator", "openvino", "not one of 'auto', 'none', 'export', 'tensorrt'"),
         ("no_such_parameter", 1, "unknown"),
     ],
 )

@@ -65,9 +65,17 @@ class SiamCARModel(nn.Module):
 
     def track(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Head outputs for a search crop against the stored template."""
+        return self.track_features(self._features(x))
+
+    def search_features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Backbone + neck features of a search crop (what an accelerated extractor replaces)."""
+        return self._features(x)
+
+    def track_features(self, search_features: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Head outputs for already computed search features against the stored template."""
         if self.zf is None:
             raise RuntimeError("track() called before template(): set the target template first")
-        return self._head(self._features(x), self.zf)
+        return self._head(list(search_features), self.zf)
 
     def forward(self, template: torch.Tensor, search: torch.Tensor) -> dict[str, torch.Tensor]:
         """Batched template/search pairs (training); does not touch the stored template."""

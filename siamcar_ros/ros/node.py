@@ -180,6 +180,7 @@ class TrackerNode(LifecycleNode):
                 device=str(device),
                 half=params.half,
                 params=build_tracker_params(params),
+                accelerator=params.accelerator,
             )
             _warm_up(tracker)
         except Exception as error:
@@ -188,7 +189,7 @@ class TrackerNode(LifecycleNode):
                 f"could not load the model (checkpoint '{params.checkpoint or 'bundled default'}', "
                 f"backbone '{params.backbone or 'as stored'}'): {error}"
             ) from error
-        return tracker, note
+        return tracker, f"{note}; {tracker.acceleration.note}"
 
     def _create_interfaces(self, params: NodeParameters) -> None:
         image_qos = QoSProfile(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from siamcar_ros.model.backbones import BACKBONES as _MODEL_BACKBONES
+from siamcar_ros.tracking.accelerate import ACCELERATORS
 from siamcar_ros.tracking.decode import STRATEGIES
 from siamcar_ros.tracking.params import PRESETS as _TRACKER_PRESETS
 
@@ -52,6 +53,8 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("backbone", "", f"backbone name {BACKBONES}; empty = as stored in the checkpoint", "configure"),
     ParameterSpec("device", "auto", "auto, cpu, cuda or cuda:N; CUDA without a GPU falls back to cpu", "configure"),
     ParameterSpec("half", False, "half precision on CUDA (ignored on cpu)", "configure"),
+    ParameterSpec("accelerator", "auto", f"search branch {ACCELERATORS}: auto = TensorRT on CUDA when "
+                  "installed, else eager; unavailable -> eager with a warning", "configure"),
     # Tracking hyper-parameters
     ParameterSpec("strategy", "", f"box decoding {STRATEGIES}; empty = the model's recommendation "
                   "(else coarse_to_fine)", "live"),
@@ -89,6 +92,7 @@ class NodeParameters:
     backbone: str
     device: str
     half: bool
+    accelerator: str
     strategy: str
     preset: str
     penalty_k: float
@@ -155,6 +159,7 @@ def _check_choices(v: dict[str, Any]) -> None:
         "preset": ("",) + PRESETS,
         "image_type": IMAGE_TYPES,
         "qos_reliability": QOS_RELIABILITIES,
+        "accelerator": ACCELERATORS,
     }
     for name, allowed in choices.items():
         if v[name] not in allowed:

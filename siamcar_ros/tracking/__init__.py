@@ -35,7 +35,8 @@ def default_checkpoint_path() -> Path:
 
 def load_tracker(checkpoint: str | os.PathLike | None = None, backbone: str | None = None,
                  device: str = "auto", half: bool = False,
-                 params: TrackerParams | Mapping[str, Any] | str | None = None) -> SiamCARTracker:
+                 params: TrackerParams | Mapping[str, Any] | str | None = None,
+                 accelerator: str = "auto") -> SiamCARTracker:
     """A ready tracker: network from ``checkpoint`` (the bundled default model when None).
 
     ``backbone`` checks that the file holds that network (files carry their configuration;
@@ -56,4 +57,4 @@ def load_tracker(checkpoint: str | os.PathLike | None = None, backbone: str | No
     if backbone is not None and built != backbone:
         raise ValueError(f"checkpoint {path} holds a {built!r} network, not the requested "
                          f"backbone {backbone!r}; pass a checkpoint made for {backbone!r}")
-    return SiamCARTracker(model, params=params, device=device, half=half)
+    return SiamCARTracker(model, params=params, device=device, half=half, accelerator=accelerator)

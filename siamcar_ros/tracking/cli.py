@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .decode import STRATEGIES
+from .accelerate import ACCELERATORS
 from .params import PRESETS
 
 __all__ = ["main", "parse_box"]
@@ -48,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--backbone", help="check that the checkpoint holds this backbone")
     parser.add_argument("--device", default="auto", help='"auto", "cpu", "cuda" or "cuda:N"')
     parser.add_argument("--half", action="store_true", help="fp16 on CUDA")
+    parser.add_argument("--accelerator", choices=ACCELERATORS, default="auto",
+                        help="search branch: auto (TensorRT on CUDA when installed), none, "
+                             "export, tensorrt")
     parser.add_argument("--strategy", choices=STRATEGIES,
                         help="box decoding (default: the checkpoint's recommendation, else coarse_to_fine)")
     parser.add_argument("--preset", choices=list(PRESETS),
@@ -104,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
     params = {key: value for key, value in (("preset", args.preset), ("strategy", args.strategy))
               if value is not None}
     tracker = load_tracker(args.checkpoint, backbone=args.backbone, device=args.device,
-                           half=args.half, params=params)
+                           half=args.half, params=params,
+                           accelerator=args.accelerator)
     tracker.init(first, box)
     writer = None
     if args.video_out:

@@ -26,6 +26,7 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
+from .accelerate import build_search_extractor
 from .crop import (CropWindow, channel_mean, context_side, crop_and_resize, crop_and_resize_host,
                    crop_window, frame_to_tensor)
 from .decode import CropGeometry, Decoded, decode, hanning_window
@@ -128,12 +129,16 @@ class SiamCARTracker:
 
     ``device``: "auto" | "cpu" | "cuda" | "cuda:N" (CPU fallback with a warning).
     ``half``: fp16 on CUDA (ignored with a warning elsewhere).
+    ``accelerator``: "auto" | "none" | "export" | "tensorrt": how the search branch runs
+    (see ``accelerate.py``; anything unavailable falls back to eager PyTorch with a warning).
+    ``acceleration.note`` says what is in use.
     ``last_timings``: seconds spent in the last ``track`` call's crop, network (including the
     one device-to-host copy of the maps) and decode stages.
     """
 
     def __init__(self, model: torch.nn.Module, params: TrackerParams | Mapping | str | None = None,
-                 device: str | torch.device = "auto", half: bool = False):
+                 device: str | torch.device = "auto", half: bool = False,
+                 accelerator: str = "auto"):
         # the settings the checkpoint was tuned with (load_checkpoint attaches them), if any
         self.recommended_params = dict(getattr(model, "recommended_tracker_params", None) or {})
         self._params = as_params(params, self.recommended_params)
@@ -142,6 +147,8 @@ class SiamCARTracker:
         self.model = model.to(self.device).eval()
         if self.half:
             self.model.half()
+        self.acceleration = build_search_extractor(self.model, accelerator, self.device, self.half,
+                                                   int(model.search_size))
         self.geometry = CropGeometry(int(model.template_size), int(model.search_size),
                                      int(model.score_size), int(model.stride))
         self._window = hanning_window(self.geometry.score_size)
@@ -255,7 +262,9 @@ class SiamCARTracker:
         """Head outputs for the search crop, brought to the host in one copy."""
         if self._template_features is not None and hasattr(self.model, "zf"):
             self.model.zf = self._template_features  # this tracker's template, even on a shared model
-        outputs = self.model.track(search)
+        extractor = self.acceleration.extractor
+        outputs = (self.model.track(search) if extractor is None
+                   else self.model.track_features(list(extractor(search))))
         foreground = torch.softmax(outputs["cls"][0].float(), dim=0)[1:2]
         stacked = torch.cat([foreground, outputs["cen"][0].float(), outputs["loc"][0].float()])
         maps = stacked.cpu().numpy()

@@ -1,0 +1,136 @@
+"""Compiled search-branch feature extractors: TensorRT on CUDA where installed, torch.export anywhere.
+
+The search crop's backbone + neck is nearly all of a frame's work and its input shape never
+changes (1 x 3 x 255 x 255), so it is the part worth compiling; the template branch (run once
+per init) and the cross-correlation head (its template changes per target) stay eager.
+
+``accelerator`` values:
+
+- ``"none"``: eager PyTorch.
+- ``"export"``: the extractor captured as one ``torch.export`` graph (any device; no Python
+  module dispatch per layer, and the graph TensorRT's own front end starts from).
+- ``"tensorrt"``: ``torch_tensorrt.compile`` (CUDA only, fp16 when the tracker runs in half).
+- ``"auto"``: TensorRT when on CUDA and ``torch_tensorrt`` imports, else eager.
+
+Nothing here may stop tracking: an accelerator that is unavailable, fails to compile, or
+whose output differs from the eager network is replaced by eager PyTorch, with a warning
+that says why (info for ``auto``, which promises nothing).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+from .device import tensorrt_available
+
+__all__ = ["ACCELERATORS", "Acceleration", "build_search_extractor"]
+
+LOGGER = logging.getLogger(__name__)
+
+ACCELERATORS = ("auto", "none", "export", "tensorrt")
+
+
+class _SearchBranch(nn.Module):
+    """backbone + neck of a SiamCAR model as one module returning a tuple (exportable)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.backbone = model.backbone
+        self.neck = model.neck
+
+    def forward(self, x: torch.Tensor):
+        return tuple(self.neck(self.backbone(x)))
+
+
+@dataclass(frozen=True)
+class Acceleration:
+    """The extractor in use (None = eager) and a one-line account of how it was chosen."""
+
+    kind: str
+    extractor: Callable | None
+    note: str
+
+
+def _check_accelerator(name: str) -> str:
+    name = str(name).strip().lower()
+    if name not in ACCELERATORS:
+        raise ValueError(f"unknown accelerator {name!r}; allowed: {', '.join(ACCELERATORS)}")
+    return name
+
+
+def _compile(kind: str, branch: nn.Module, example: torch.Tensor, half: bool):
+    if kind == "export":
+        # static shapes: the neck's size tests are specialised, right as the crop never changes
+        return torch.export.export(branch, (example,)).module()
+    import torch_tensorrt  # only reached on CUDA with the package installed
+
+    precision = torch.half if half else torch.float
+    return torch_tensorrt.compile(branch, ir="dynamo", inputs=[example],
+                                  enabled_precisions={precision})
+
+
+def _largest_difference(compiled, branch: nn.Module, example: torch.Tensor) -> float:
+    expected = branch(example)
+    produced = tuple(compiled(example))
+    if len(produced) != len(expected):
+        return float("inf")
+    worst = 0.0
+    for a, b in zip(produced, expected):
+        if a.shape != b.shape:
+            return float("inf")
+        scale = float(b.float().abs().max()) or 1.0
+        worst = max(worst, float((a.float() - b.float()).abs().max()) / scale)
+    return worst
+
+
+def build_search_extractor(model: nn.Module, accelerator: str, device: torch.device,
+                           half: bool = False, search_size: int | None = None) -> Acceleration:
+    """Compile the search branch of ``model`` (already on ``device``, in eval mode) as asked.
+
+    Raises ValueError only for an unknown accelerator name; every other problem falls back to
+    eager PyTorch with a warning.
+    """
+    requested = _check_accelerator(accelerator)
+    kind = requested
+    if requested == "auto":
+        kind = "tensorrt" if device.type == "cuda" and tensorrt_available() else "none"
+        if kind == "none":
+            return Acceleration("none", None, "eager PyTorch (auto: no TensorRT on this device)")
+    if kind == "none":
+        return Acceleration("none", None, "eager PyTorch")
+    if kind == "tensorrt":
+        reason = None
+        if device.type != "cuda":
+            reason = f"TensorRT needs a CUDA device, tracking runs on {device}"
+        elif not tensorrt_available():
+            reason = "torch_tensorrt is not installed"
+        if reason:
+            return _fallback(requested, f"accelerator 'tensorrt' unavailable ({reason})")
+    size = int(search_size or getattr(model, "search_size", 255))
+    dtype = torch.half if half else torch.float
+    example = torch.rand(1, 3, size, size, device=device, dtype=dtype) * 255
+    branch = _SearchBranch(model).eval()
+    try:
+        with torch.no_grad():
+            compiled = _compile(kind, branch, example, half)
+            difference = _largest_difference(compiled, branch, example)
+    except Exception as error:  # a failed compile must not stop tracking
+        return _fallback(requested, f"accelerator {kind!r} failed to compile the search branch: "
+                                    f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
+    tolerance = 2e-2 if half else 1e-3
+    if not difference <= tolerance:
+        return _fallback(requested, f"accelerator {kind!r} output differs from eager PyTorch by "
+                                    f"{difference:.2e} (relative; allowed {tolerance:.0e})")
+    note = f"{kind} search branch on {device} (max relative difference {difference:.1e})"
+    LOGGER.info(note)
+    return Acceleration(kind, compiled, note)
+
+
+def _fallback(requested: str, reason: str) -> Acceleration:
+    note = f"{reason}; using eager PyTorch"
+    (LOGGER.info if requested == "auto" else LOGGER.warning)(note)
+    return Acceleration("none", None, note)

@@ -1,0 +1,83 @@
+"""Compiled search branch: torch.export tracks like eager PyTorch; TensorRT without CUDA and
+auto on the CPU fall back to eager PyTorch, saying so; unknown names are refused."""
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from siamcar_ros.evaluation.procedural import generate_sequence
+from siamcar_ros.model import build_model
+from siamcar_ros.tracking import SiamCARTracker, load_tracker
+from siamcar_ros.tracking.accelerate import ACCELERATORS, build_search_extractor
+from siamcar_ros.tracking.device import tensorrt_available
+
+CPU_ONLY = not torch.cuda.is_available()
+
+
+@pytest.fixture(scope="module")
+def frames_and_box():
+    sequence = generate_sequence(5, 25, (240, 320))
+    frames = [sequence.frames[i] for i in range(25)]
+    return frames, tuple(float(v) for v in sequence.ground_truth[0])
+
+
+def run(tracker, frames, box):
+    tracker.init(frames[0], box)
+    return np.array([tracker.track(frame).bbox for frame in frames[1:]])
+
+
+def test_exported_search_branch_tracks_like_eager_pytorch(frames_and_box):
+    frames, box = frames_and_box
+    eager = load_tracker(device="cpu", accelerator="none")
+    exported = load_tracker(device="cpu", accelerator="export")
+    assert eager.acceleration.kind == "none" and eager.acceleration.extractor is None
+    assert exported.acceleration.kind == "export"
+    assert "export search branch on cpu" in exported.acceleration.note
+    boxes_eager, boxes_exported = run(eager, frames, box), run(exported, frames, box)
+    assert np.abs(boxes_eager - boxes_exported).max() < 1e-2
+    # the boxes moved: this compared real tracking, not a stuck target
+    assert np.abs(boxes_eager[-1] - np.array(box)).max() > 1.0
+
+
+def test_exported_resnet50_branch_gives_the_eager_maps():
+    torch.manual_seed(0)
+    model = build_model(backbone="resnet50").eval()
+    acceleration = build_search_extractor(model, "export", torch.device("cpu"))
+    assert acceleration.kind == "export"
+    search = torch.rand(1, 3, 255, 255) * 255
+    with torch.no_grad():
+        model.template(torch.rand(1, 3, 127, 127) * 255)
+        expected = model.track(search)
+        produced = model.track_features(list(acceleration.extractor(search)))
+    for name in ("cls", "loc", "cen"):
+        assert torch.allclose(produced[name], expected[name], rtol=1e-4, atol=1e-4), name
+
+
+@pytest.mark.skipif(not CPU_ONLY, reason="checks the fallback on a machine without CUDA")
+def test_tensorrt_without_cuda_falls_back_to_eager_with_a_warning(frames_and_box, caplog):
+    frames, box = frames_and_box
+    with caplog.at_level(logging.WARNING, logger="siamcar_ros.tracking.accelerate"):
+        tracker = load_tracker(device="cpu", accelerator="tensorrt")
+    assert tracker.acceleration.kind == "none"
+    assert "accelerator 'tensorrt' unavailable (TensorRT needs a CUDA device, tracking runs on cpu)" \
+        in caplog.text
+    assert "using eager PyTorch" in tracker.acceleration.note
+    assert np.all(np.isfinite(run(tracker, frames[:5], box)))
+
+
+@pytest.mark.skipif(not CPU_ONLY or tensorrt_available(), reason="CPU machine without TensorRT")
+def test_auto_on_the_cpu_is_eager_without_a_warning(caplog):
+    with caplog.at_level(logging.WARNING, logger="siamcar_ros.tracking.accelerate"):
+        tracker = load_tracker(device="cpu")
+    assert tracker.acceleration.kind == "none"
+    assert "auto" in tracker.acceleration.note
+    assert not caplog.records
+
+
+def test_unknown_accelerator_names_the_allowed_ones():
+    model = build_model(backbone="alexnet", width_mult=0.125, neck_channels=8, head_channels=8,
+                        head_num_convs=1)
+    with pytest.raises(ValueError) as error:
+        SiamCARTracker(model, device="cpu", accelerator="openvino")
+    assert str(error.value) == f"unknown accelerator 'openvino'; allowed: {', '.join(ACCELERATORS)}"
