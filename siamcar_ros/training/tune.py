@@ -37,7 +37,7 @@ LOG = logging.getLogger(__name__)
 BENCHMARK_SEED = 2024          # the standing benchmark's seed (siamcar-eval's default)
 DEFAULT_GRID = {
     "strategy": ("reference", "coarse_to_fine"),
-    "window_influence": (0.25, 0.4, 0.55),
+    "window_influence": (0.1, 0.25, 0.4, 0.55),     # the published presets span 0.1 to 0.45
     "penalty_k": (0.04, 0.1, 0.2),
     "lr": (0.35, 0.7),
 }
