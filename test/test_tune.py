@@ -8,8 +8,8 @@ import yaml
 from siamcar_ros.model.checkpoint import read_checkpoint
 from siamcar_ros.tracking import default_checkpoint_path, load_tracker
 from siamcar_ros.training.export import main as export_main
-from siamcar_ros.training.tune import (BENCHMARK_SEED, build_grid, candidate_name, main,
-                                       read_best, validation_set)
+from siamcar_ros.training.tune import (BENCHMARK_SEED, build_grid, candidate_name, file_digest,
+                                       main, read_best, validation_set)
 
 
 def test_grid_is_every_combination_with_distinct_names():
@@ -55,8 +55,8 @@ def test_tuning_ranks_real_runs_and_export_records_the_winner(tmp_path, capsys):
     best = read_best(output / "best.yaml")
     assert best["window_influence"] == float(rows[0]["window_influence"])
     assert best["strategy"] == "reference"
-    # one result file per combination and sequence, reused on a rerun
-    assert len(list((output / "results" / "procedural").glob("*/*.txt"))) == 4
+    # one result file per combination and sequence, filed under the checkpoint's digest
+    assert len(list((output / "results").glob("*/procedural/*/*.txt"))) == 4
 
     model = tmp_path / "model.pth"
     stage = Path(__file__).resolve().parents[1] / "configs" / "train_default.yaml"
@@ -80,3 +80,25 @@ def test_a_best_file_without_settings_is_refused(tmp_path):
     path.write_text("validation: {}\n")
     with pytest.raises(ValueError, match="no 'tracker_params'"):
         read_best(path)
+
+
+def test_results_of_another_checkpoint_are_not_reused(tmp_path):
+    import shutil
+
+    import torch
+
+    from siamcar_ros.model import load_checkpoint, save_checkpoint
+
+    retrained = tmp_path / "retrained.pth"
+    model = load_checkpoint(default_checkpoint_path())
+    with torch.no_grad():
+        next(model.parameters()).mul_(0.5)
+    save_checkpoint(retrained, model)
+    arguments = ["--output", str(tmp_path / "tune"), "--procedural-sequences", "1",
+                 "--procedural-length", "8", "--strategy", "reference", "--window-influence",
+                 "0.3", "--penalty-k", "0.1", "--lr", "0.5", "--quiet"]
+    assert main([str(default_checkpoint_path()), *arguments]) == 0
+    assert main([str(retrained), *arguments]) == 0
+    folders = sorted(p.name for p in (tmp_path / "tune" / "results").iterdir())
+    assert len(folders) == 2 and file_digest(retrained) in folders
+    shutil.rmtree(tmp_path / "tune")

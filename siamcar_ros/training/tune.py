@@ -9,13 +9,15 @@ by success AUC (ties: precision). The validation sequences come from ``--procedu
 
 Writes ``<output>/ranking.csv`` (every combination, best first) and ``<output>/best.yaml``
 (the winning settings, what ``python -m siamcar_ros.training.export --params-file`` records
-in a bundled model). Results per combination are kept under ``<output>/results/`` and reused
-when the command reruns.
+in a bundled model). Results per combination are kept under ``<output>/results/<digest>/``
+(the digest of the checkpoint file, so a retrained network never reuses another's results)
+and reused when the command reruns on the same file.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import itertools
 import logging
 import os
@@ -104,6 +106,15 @@ def tune(checkpoint: str | Path, dataset, combos: list[dict], results_root: str 
     return ranked
 
 
+def file_digest(path: str | Path, length: int = 12) -> str:
+    """Leading hex digits of the file's SHA-256: names the results of one checkpoint."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:length]
+
+
 def write_outputs(ranked: list[Ranked], output: str | Path, checkpoint: str | Path,
                   seed: int, num_sequences: int) -> tuple[Path, Path]:
     """ranking.csv (all, best first) and best.yaml (the winner) under output."""
@@ -173,7 +184,8 @@ def main(argv=None) -> int:
         dataset = validation_set(output / "validation", arguments.procedural_seed,
                                  arguments.procedural_sequences, arguments.procedural_length,
                                  (480, 640), progress=not arguments.quiet)
-        ranked = tune(arguments.checkpoint, dataset, combos, output / "results",
+        ranked = tune(arguments.checkpoint, dataset, combos,
+                      output / "results" / file_digest(arguments.checkpoint),
                       workers=arguments.workers, progress=not arguments.quiet)
     except (ValueError, FileNotFoundError, RuntimeError) as error:
         print(f"siamcar-tune: error: {error}", file=sys.stderr)
