@@ -1,10 +1,10 @@
 """Package a trained network as a bundled model: the weights with their build config and
 recommended tracker settings, plus a YAML record of the training configuration(s).
 
-    python -m siamcar_ros.training.export runs/default_stage4/model_final.pth \
+    python -m siamcar_ros.training.export runs/default_stage5/model_final.pth \
         --stages configs/train_default.yaml configs/train_default_stage2.yaml \
         configs/train_default_stage3.yaml configs/train_default_stage4.yaml \
-        --params-file runs/default_tune/best.yaml
+        configs/train_default_stage5.yaml --params-file runs/default_tune/best.yaml
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """siamcar-tune: choose a trained network's tracker settings on held-out procedural sequences.
 
-    siamcar-tune runs/default_stage4/model_final.pth --output runs/default_tune --workers 2
+    siamcar-tune runs/default_stage5/model_final.pth --output runs/default_tune --workers 2
 
 Every combination of the given decoding strategies, window influences, penalty k and size
 rates runs one-pass over a validation set of procedural sequences; the combinations are ranked
