@@ -64,9 +64,9 @@ def main(argv: list[str] | None = None) -> int:
                 tracker.track(frame)
                 samples[name].append(tracker.last_timings["network"])
         eager = statistics.median(samples["none"])
+        device = trackers["none"].device
         for name, values in samples.items():
             median = statistics.median(values)
-            device = next(iter(trackers.values())).device
             print(f"  {backbone:12s} {name:9s} on {device}: {1000 * median:8.2f} ms   "
                   f"x{median / eager:.3f} of eager")
     return 0

@@ -49,7 +49,7 @@ def test_exported_resnet50_branch_gives_the_eager_maps():
     with torch.no_grad():
         model.template(torch.rand(1, 3, 127, 127) * 255)
         expected = model.track(search)
-        produced = model.track_features(list(acceleration.extractor(search)))
+        produced = model.track_features(acceleration.extractor(search))
     for name in ("cls", "loc", "cen"):
         assert torch.allclose(produced[name], expected[name], rtol=1e-4, atol=1e-4), name
 

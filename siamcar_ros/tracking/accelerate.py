@@ -35,15 +35,15 @@ ACCELERATORS = ("auto", "none", "export", "tensorrt")
 
 
 class _SearchBranch(nn.Module):
-    """backbone + neck of a SiamCAR model as one module returning a tuple (exportable)."""
+    """The model's search-crop features (``search_features``) as a module returning a tuple,
+    the form torch.export and TensorRT take."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
-        self.backbone = model.backbone
-        self.neck = model.neck
+        self.model = model
 
     def forward(self, x: torch.Tensor):
-        return tuple(self.neck(self.backbone(x)))
+        return tuple(self.model.search_features(x))
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _largest_difference(compiled, branch: nn.Module, example: torch.Tensor) -> f
 
 
 def build_search_extractor(model: nn.Module, accelerator: str, device: torch.device,
-                           half: bool = False, search_size: int | None = None) -> Acceleration:
+                           half: bool = False) -> Acceleration:
     """Compile the search branch of ``model`` (already on ``device``, in eval mode) as asked.
 
     Raises ValueError only for an unknown accelerator name; every other problem falls back to
@@ -110,7 +110,7 @@ def build_search_extractor(model: nn.Module, accelerator: str, device: torch.dev
             reason = "torch_tensorrt is not installed"
         if reason:
             return _fallback(requested, f"accelerator 'tensorrt' unavailable ({reason})")
-    size = int(search_size or getattr(model, "search_size", 255))
+    size = int(model.search_size)
     dtype = torch.half if half else torch.float
     example = torch.rand(1, 3, size, size, device=device, dtype=dtype) * 255
     branch = _SearchBranch(model).eval()

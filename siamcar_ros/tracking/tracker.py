@@ -147,8 +147,7 @@ class SiamCARTracker:
         self.model = model.to(self.device).eval()
         if self.half:
             self.model.half()
-        self.acceleration = build_search_extractor(self.model, accelerator, self.device, self.half,
-                                                   int(model.search_size))
+        self.acceleration = build_search_extractor(self.model, accelerator, self.device, self.half)
         self.geometry = CropGeometry(int(model.template_size), int(model.search_size),
                                      int(model.score_size), int(model.stride))
         self._window = hanning_window(self.geometry.score_size)
@@ -264,7 +263,7 @@ class SiamCARTracker:
             self.model.zf = self._template_features  # this tracker's template, even on a shared model
         extractor = self.acceleration.extractor
         outputs = (self.model.track(search) if extractor is None
-                   else self.model.track_features(list(extractor(search))))
+                   else self.model.track_features(extractor(search)))
         foreground = torch.softmax(outputs["cls"][0].float(), dim=0)[1:2]
         stacked = torch.cat([foreground, outputs["cen"][0].float(), outputs["loc"][0].float()])
         maps = stacked.cpu().numpy()

@@ -55,11 +55,9 @@ def main(argv=None) -> int:
     arguments = parser.parse_args(argv)
     params, tuning = {}, None
     if arguments.params_file:
-        from siamcar_ros.training.tune import read_best
+        from siamcar_ros.training.tune import read_tuning
 
-        params = read_best(arguments.params_file)
-        with open(arguments.params_file, encoding="utf-8") as stream:
-            tuning = (yaml.safe_load(stream) or {}).get("validation")
+        params, tuning = read_tuning(arguments.params_file)
     if arguments.strategy:
         params["strategy"] = arguments.strategy
     path = export_model(arguments.checkpoint, arguments.stages, arguments.output, params or None,

@@ -142,15 +142,20 @@ def write_outputs(ranked: list[Ranked], output: str | Path, checkpoint: str | Pa
     return ranking, best
 
 
-def read_best(path: str | Path) -> dict:
-    """The tracker_params of a best.yaml written by siamcar-tune (validated)."""
+def read_tuning(path: str | Path) -> tuple[dict, dict]:
+    """The tracker_params (validated) and the validation record of a siamcar-tune best.yaml."""
     with open(path, encoding="utf-8") as stream:
         record = yaml.safe_load(stream)
     if not isinstance(record, dict) or not isinstance(record.get("tracker_params"), dict):
         raise ValueError(f"{path}: no 'tracker_params' mapping; expected a best.yaml from siamcar-tune")
     params = dict(record["tracker_params"])
     TrackerParams.from_dict(params)
-    return params
+    return params, dict(record.get("validation") or {})
+
+
+def read_best(path: str | Path) -> dict:
+    """The tracker_params of a best.yaml written by siamcar-tune (validated)."""
+    return read_tuning(path)[0]
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
