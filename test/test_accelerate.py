@@ -1,5 +1,6 @@
-"""Compiled search branch: torch.export tracks like eager PyTorch; TensorRT without CUDA and
-auto on the CPU fall back to eager PyTorch, saying so; unknown names are refused."""
+"""Compiled search branch: torch.export and ONNX Runtime track like eager PyTorch; TensorRT
+without CUDA and a missing ONNX Runtime fall back to eager PyTorch, saying so; auto takes ONNX
+Runtime on the CPU; unknown names are refused."""
 import logging
 
 import numpy as np
@@ -9,6 +10,7 @@ import torch
 from siamcar_ros.evaluation.procedural import generate_sequence
 from siamcar_ros.model import build_model
 from siamcar_ros.tracking import SiamCARTracker, load_tracker
+from siamcar_ros.tracking import accelerate
 from siamcar_ros.tracking.accelerate import ACCELERATORS, build_search_extractor
 from siamcar_ros.tracking.device import tensorrt_available
 
@@ -29,8 +31,8 @@ def run(tracker, frames, box):
 
 def test_exported_search_branch_tracks_like_eager_pytorch(frames_and_box):
     frames, box = frames_and_box
-    eager = load_tracker(device="cpu", accelerator="none")
-    exported = load_tracker(device="cpu", accelerator="export")
+    eager = load_tracker("fast", device="cpu", accelerator="none")
+    exported = load_tracker("fast", device="cpu", accelerator="export")
     assert eager.acceleration.kind == "none" and eager.acceleration.extractor is None
     assert exported.acceleration.kind == "export"
     assert "export search branch on cpu" in exported.acceleration.note
@@ -58,7 +60,7 @@ def test_exported_resnet50_branch_gives_the_eager_maps():
 def test_tensorrt_without_cuda_falls_back_to_eager_with_a_warning(frames_and_box, caplog):
     frames, box = frames_and_box
     with caplog.at_level(logging.WARNING, logger="siamcar_ros.tracking.accelerate"):
-        tracker = load_tracker(device="cpu", accelerator="tensorrt")
+        tracker = load_tracker("fast", device="cpu", accelerator="tensorrt")
     assert tracker.acceleration.kind == "none"
     assert "accelerator 'tensorrt' unavailable (TensorRT needs a CUDA device, tracking runs on cpu)" \
         in caplog.text
@@ -66,12 +68,51 @@ def test_tensorrt_without_cuda_falls_back_to_eager_with_a_warning(frames_and_box
     assert np.all(np.isfinite(run(tracker, frames[:5], box)))
 
 
-@pytest.mark.skipif(not CPU_ONLY or tensorrt_available(), reason="CPU machine without TensorRT")
-def test_auto_on_the_cpu_is_eager_without_a_warning(caplog):
+def test_onnxruntime_search_branch_tracks_like_eager_pytorch(frames_and_box):
+    frames, box = frames_and_box
+    eager = load_tracker("fast", device="cpu", accelerator="none")
+    onnx = load_tracker("fast", device="cpu", accelerator="onnxruntime")
+    assert onnx.acceleration.kind == "onnxruntime"
+    assert "onnxruntime search branch on cpu" in onnx.acceleration.note
+    boxes_eager, boxes_onnx = run(eager, frames, box), run(onnx, frames, box)
+    assert np.abs(boxes_eager - boxes_onnx).max() < 1e-2
+    assert np.abs(boxes_eager[-1] - np.array(box)).max() > 1.0
+
+
+def test_onnxruntime_branch_of_a_mobilenet_gives_the_eager_features():
+    model = build_model("mobilenetv2", neck_channels=16, head_channels=16, head_num_convs=1,
+                        backbone_outputs=[2, 4]).eval()
+    acceleration = build_search_extractor(model, "onnxruntime", torch.device("cpu"))
+    crop = torch.rand(1, 3, 255, 255, generator=torch.Generator().manual_seed(1)) * 255
+    with torch.no_grad():
+        expected = model.search_features(crop)
+    produced = acceleration.extractor(crop)
+    assert [tuple(p.shape) for p in produced] == [(1, 16, 31, 31)] * 2
+    for a, b in zip(produced, expected):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-3)
+
+
+def test_missing_onnxruntime_falls_back_to_eager_with_a_warning(monkeypatch, caplog):
+    monkeypatch.setattr(accelerate, "onnxruntime_available", lambda: False)
     with caplog.at_level(logging.WARNING, logger="siamcar_ros.tracking.accelerate"):
-        tracker = load_tracker(device="cpu")
+        tracker = load_tracker("fast", device="cpu", accelerator="onnxruntime")
     assert tracker.acceleration.kind == "none"
-    assert "auto" in tracker.acceleration.note
+    assert "accelerator 'onnxruntime' unavailable (onnxruntime is not installed)" in caplog.text
+
+
+@pytest.mark.skipif(not CPU_ONLY or tensorrt_available(), reason="CPU machine without TensorRT")
+def test_auto_on_the_cpu_takes_onnxruntime_without_a_warning(caplog):
+    with caplog.at_level(logging.WARNING, logger="siamcar_ros.tracking.accelerate"):
+        tracker = load_tracker("fast", device="cpu")
+    assert tracker.acceleration.kind == "onnxruntime"
+    assert not caplog.records
+
+
+def test_auto_without_onnxruntime_on_the_cpu_is_eager_without_a_warning(monkeypatch, caplog):
+    monkeypatch.setattr(accelerate, "onnxruntime_available", lambda: False)
+    with caplog.at_level(logging.WARNING, logger="siamcar_ros.tracking.accelerate"):
+        tracker = load_tracker("fast", device="cpu")
+    assert tracker.acceleration.kind == "none" and "auto" in tracker.acceleration.note
     assert not caplog.records
 
 

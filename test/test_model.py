@@ -207,7 +207,24 @@ def test_small_fast_config_builds_and_rebuilds_from_its_config():
     assert model.score_size == 17 and model.score_offset == 63
 
 
+def test_shortened_mobilenet_returns_the_chosen_stages_and_rebuilds_from_its_config():
+    model = build_model("mobilenetv2", neck_channels=16, head_channels=16, head_num_convs=1,
+                        backbone_outputs=[4, 2])
+    assert model.config["backbone_outputs"] == [4, 2]
+    assert model.backbone.out_channels == [32, 96] and len(model.backbone.features) == 14
+    assert model.score_size == 25
+    with torch.no_grad():
+        maps = model.backbone(torch.zeros(1, 3, 255, 255))
+    assert [tuple(m.shape[1:]) for m in maps] == [(32, 31, 31), (96, 31, 31)]
+    rebuilt = build_model(**model.config)
+    assert {k: v.shape for k, v in rebuilt.state_dict().items()} == \
+        {k: v.shape for k, v in model.state_dict().items()}
+
+
 @pytest.mark.parametrize("kwargs, message", [
+    (dict(backbone="mobilenetv2", backbone_outputs=[1, 4]), r"outputs must be distinct stage indices in 2\.\.6"),
+    (dict(backbone="mobilenetv2", backbone_outputs=[]), "outputs must be distinct stage indices"),
+    (dict(backbone="resnet18", backbone_outputs=[2]), "backbone 'resnet18' has fixed outputs"),
     (dict(backbone="vgg16"), "unknown backbone 'vgg16'; choose one of"),
     (dict(backbone="resnet50", width_mult=0.5), "width_mult must be 1.0"),
     (dict(backbone="alexnet", width_mult=0), "width_mult must be > 0"),

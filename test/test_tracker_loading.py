@@ -48,6 +48,19 @@ def test_missing_default_model_says_how_to_proceed(tmp_path, monkeypatch):
         load_tracker(device="cpu")
 
 
+def test_bundled_models_are_chosen_by_name_and_a_file_of_that_name_wins(tmp_path, monkeypatch):
+    from siamcar_ros.tracking import BUNDLED_MODELS, resolve_checkpoint
+    monkeypatch.delenv(DEFAULT_CHECKPOINT_ENV, raising=False)
+    assert resolve_checkpoint("fast") == BUNDLED_MODELS["fast"] and BUNDLED_MODELS["fast"].is_file()
+    assert resolve_checkpoint("default") == resolve_checkpoint(None) == default_checkpoint_path()
+    assert resolve_checkpoint("") == default_checkpoint_path()
+    tracker = load_tracker("fast", device="cpu", accelerator="none")
+    assert tracker.model.config["backbone"] == "alexnet"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fast").write_bytes(b"not a model")
+    assert resolve_checkpoint("fast") == tmp_path.joinpath("fast").relative_to(tmp_path)
+
+
 def test_default_checkpoint_is_the_repository_model_file(monkeypatch):
     monkeypatch.delenv(DEFAULT_CHECKPOINT_ENV, raising=False)
     path = default_checkpoint_path()

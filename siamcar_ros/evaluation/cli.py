@@ -3,6 +3,7 @@
 Examples::
 
     siamcar-eval                                   # standing procedural benchmark, all trackers
+    siamcar-eval --dataset heldout                 # held-out benchmark (OpenCV's photographs)
     siamcar-eval --dataset otb --root /data/OTB100 --trackers siamcar csrt \
         --checkpoint model_general.pth --preset OTB100 --workers 2
 """
@@ -17,8 +18,18 @@ from pathlib import Path
 from .ope import TRACKER_KINDS, TrackerSpec, build_tracker, run_trackers, score_tracker
 from .readers import DATASET_NAMES, DatasetError, TrackingDataset, open_dataset
 
+def _node_lost_threshold() -> float:
+    from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
+    return DEFAULT_LOST_THRESHOLD
+
+
 DEFAULT_PROCEDURAL_ROOT = Path("out/procedural")
+DEFAULT_HELDOUT_ROOT = Path("out/heldout")
 DEFAULT_RESULTS = Path("out/results")
+STANDING_SEED, HELDOUT_SEED = 2024, 2025
+# where scripts/get_heldout_photos.sh puts OpenCV's sample photographs, then Debian's opencv-doc
+HELDOUT_PHOTO_DIRS = (Path("data/opencv-samples"), Path("/usr/share/doc/opencv-doc/examples/data"))
+DEFAULT_LOST_THRESHOLD = _node_lost_threshold()
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -37,11 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
     data = parser.add_argument_group("dataset")
     data.add_argument("--dataset", choices=DATASET_NAMES, default="procedural")
     data.add_argument("--root", type=Path, default=None,
-                      help=f"dataset folder (procedural: generated there when missing; "
-                           f"default {DEFAULT_PROCEDURAL_ROOT})")
+                      help=f"dataset folder (procedural, heldout: generated there when missing; "
+                           f"default {DEFAULT_PROCEDURAL_ROOT}, {DEFAULT_HELDOUT_ROOT})")
     data.add_argument("--sequences", nargs="+", metavar="NAME", help="only these sequences")
     data.add_argument("--limit", type=int, default=None, help="only the first N sequences")
-    data.add_argument("--procedural-seed", type=int, default=2024)
+    data.add_argument("--procedural-seed", type=int, default=None,
+                      help=f"benchmark seed (default {STANDING_SEED}; heldout {HELDOUT_SEED})")
+    data.add_argument("--heldout-photos", type=Path, default=None,
+                      help="OpenCV's sample photographs for --dataset heldout (default: the first "
+                           f"of {', '.join(str(p) for p in HELDOUT_PHOTO_DIRS)} that exists; "
+                           "scripts/get_heldout_photos.sh fetches them)")
     data.add_argument("--procedural-sequences", type=int, default=30)
     data.add_argument("--procedural-length", type=int, default=150)
     data.add_argument("--procedural-size", type=parse_size, default=(480, 640), metavar="HxW")
@@ -50,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     trackers.add_argument("--trackers", nargs="+", choices=TRACKER_KINDS,
                           default=list(TRACKER_KINDS))
     trackers.add_argument("--checkpoint", default=None,
-                          help="SiamCAR checkpoint (default: the bundled default model)")
+                          help="SiamCAR checkpoint file or bundled model name: default, fast "
+                               "(default: default)")
     trackers.add_argument("--backbone", default=None, help="expected backbone of the checkpoint")
     trackers.add_argument("--strategy", choices=("coarse_to_fine", "reference"), default=None)
     trackers.add_argument("--preset", default=None,
@@ -66,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-resume", action="store_true",
                      help="rerun sequences that already have results")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--lost-threshold", type=float, default=None,
+                     help="confidence under which a frame counts as lost, for the confidence "
+                          "report (default: the node's default lost_threshold)")
     return parser
 
 
@@ -87,8 +107,16 @@ def _load_dataset(args) -> TrackingDataset:
     if args.dataset == "procedural":
         from .procedural import write_benchmark
         root = root or DEFAULT_PROCEDURAL_ROOT
-        write_benchmark(root, args.procedural_seed, args.procedural_sequences,
+        seed = STANDING_SEED if args.procedural_seed is None else args.procedural_seed
+        write_benchmark(root, seed, args.procedural_sequences,
                         args.procedural_length, args.procedural_size, progress=not args.quiet)
+    elif args.dataset == "heldout":
+        from .procedural import write_benchmark
+        root = root or DEFAULT_HELDOUT_ROOT
+        seed = HELDOUT_SEED if args.procedural_seed is None else args.procedural_seed
+        write_benchmark(root, seed, args.procedural_sequences, args.procedural_length,
+                        args.procedural_size, progress=not args.quiet,
+                        photos=str(heldout_photo_dir(args.heldout_photos)), prefix="heldout")
     elif root is None:
         raise DatasetError(f"--root is required for --dataset {args.dataset}")
     dataset = open_dataset(args.dataset, root)
@@ -102,9 +130,23 @@ def _load_dataset(args) -> TrackingDataset:
     return dataset
 
 
+def heldout_photo_dir(requested: Path | None) -> Path:
+    """The directory of OpenCV's sample photographs: as given, else the first default found."""
+    if requested is not None:
+        return requested
+    for candidate in HELDOUT_PHOTO_DIRS:
+        if candidate.is_dir():
+            return candidate
+    raise DatasetError("the held-out benchmark needs OpenCV's sample photographs: run "
+                       "scripts/get_heldout_photos.sh (or install Debian's opencv-doc), or give "
+                       "--heldout-photos DIR")
+
+
 def _check_args(parser: argparse.ArgumentParser, args) -> None:
     if args.workers < 1:
         parser.error(f"--workers must be at least 1, got {args.workers}")
+    if args.lost_threshold is not None and not 0 <= args.lost_threshold <= 1:
+        parser.error(f"--lost-threshold must be within 0..1, got {args.lost_threshold}")
     if args.limit is not None and args.limit < 1:
         parser.error(f"--limit must be at least 1, got {args.limit}")
     siamcar_options = [args.checkpoint, args.backbone, args.strategy, args.preset]
@@ -124,13 +166,15 @@ def main(argv: list[str] | None = None) -> int:
             build_tracker(spec)      # a missing or wrong checkpoint fails here, before any run
         run_trackers(dataset, specs, args.results, workers=args.workers,
                      resume=not args.no_resume, progress=not args.quiet)
-        return _report(dataset, specs, args.results)
+        threshold = DEFAULT_LOST_THRESHOLD if args.lost_threshold is None else args.lost_threshold
+        return _report(dataset, specs, args.results, threshold)
     except (DatasetError, ValueError, FileNotFoundError, RuntimeError) as error:
         print(f"siamcar-eval: error: {error}", file=sys.stderr)
         return 2
 
 
-def _report(dataset: TrackingDataset, specs: list[TrackerSpec], results: Path) -> int:
+def _report(dataset: TrackingDataset, specs: list[TrackerSpec], results: Path,
+            lost_threshold: float) -> int:
     from .report import build_reports, write_report
 
     out_dir = Path(results) / dataset.name
@@ -139,7 +183,7 @@ def _report(dataset: TrackingDataset, specs: list[TrackerSpec], results: Path) -
               f"evaluation server are in {out_dir}/<tracker>/")
         return 0
     reports = build_reports({spec.name: score_tracker(dataset, spec.name, results)
-                             for spec in specs})
+                             for spec in specs}, lost_threshold)
     print(write_report(dataset.name, reports, out_dir))
     print(f"report.md, report.json and plots written to {out_dir}")
     return 0

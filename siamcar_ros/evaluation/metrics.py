@@ -97,6 +97,10 @@ class SequenceScore:
     normalised_errors: np.ndarray
     attributes: tuple[str, ...] = ()
     seconds: np.ndarray | None = None     # per-frame tracking times (init frame excluded)
+    # the tracker's confidence on on-target (IoU > 0.5) and off-target frames (IoU < 0.1 or
+    # target absent); None when the tracker reports no confidence
+    confidence_on: np.ndarray | None = None
+    confidence_off: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:
@@ -127,11 +131,77 @@ def evaluated_frames(ground_truth: np.ndarray, absent: np.ndarray | None = None,
     return valid
 
 
+ON_TARGET_IOU = 0.5
+OFF_TARGET_IOU = 0.1
+
+
+def split_confidences(confidences, predicted, ground_truth, absent=None,
+                      image_size: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Confidences of on-target frames (IoU > 0.5) and of off-target frames (IoU < 0.1, or
+    the target marked absent, where any confident report is false). The first frame (the
+    initial box) and frames with unknown ground truth are left out; frames between the two
+    IoU limits count in neither group."""
+    confidences = np.asarray(confidences, np.float64).ravel()
+    ground_truth = _as_boxes(ground_truth, "ground_truth")
+    absent_mask = np.zeros(len(ground_truth), bool) if absent is None else np.asarray(absent, bool)
+    known = evaluated_frames(ground_truth, None, skip_first_frame=True) & np.isfinite(confidences)
+    overlaps = np.zeros(len(ground_truth))
+    overlaps[known] = iou(_as_boxes(predicted, "predictions")[known], ground_truth[known], image_size)
+    on = known & ~absent_mask & (overlaps > ON_TARGET_IOU)
+    off = known & (absent_mask | (overlaps < OFF_TARGET_IOU))
+    return confidences[on], confidences[off]
+
+
+def roc_auc(positives, negatives) -> float | None:
+    """Area under the ROC curve of a score separating positives from negatives: the chance
+    that a random positive scores above a random negative, ties counting half (Mann-Whitney U).
+    None when either group is empty."""
+    positives, negatives = np.asarray(positives, np.float64), np.asarray(negatives, np.float64)
+    if not len(positives) or not len(negatives):
+        return None
+    from scipy.stats import rankdata
+    ranks = rankdata(np.concatenate([positives, negatives]))
+    u = ranks[:len(positives)].sum() - len(positives) * (len(positives) + 1) / 2
+    return float(u / (len(positives) * len(negatives)))
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfidenceSummary:
+    """How well a confidence tells on-target from off-target frames, and what a loss
+    threshold does: the share of each group under it."""
+
+    on_target_frames: int
+    off_target_frames: int
+    roc_auc: float | None
+    threshold: float
+    off_below: float | None     # share of off-target frames under the threshold (want high)
+    on_below: float | None      # share of on-target frames under it (want low)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def summarise_confidence(scores: Sequence[SequenceScore], threshold: float) -> ConfidenceSummary | None:
+    """Pooled over sequences; None when no sequence carries confidences."""
+    carrying = [s for s in scores if s.confidence_on is not None]
+    if not carrying:
+        return None
+    on = np.concatenate([s.confidence_on for s in carrying])
+    off = np.concatenate([s.confidence_off for s in carrying])
+    return ConfidenceSummary(
+        on_target_frames=len(on), off_target_frames=len(off), roc_auc=roc_auc(on, off),
+        threshold=float(threshold),
+        off_below=float(np.mean(off < threshold)) if len(off) else None,
+        on_below=float(np.mean(on < threshold)) if len(on) else None)
+
+
 def score_sequence(name: str, predicted, ground_truth, absent=None,
                    skip_first_frame: bool = False,
                    image_size: tuple[float, float] | None = None,
-                   attributes: Iterable[str] = (), seconds=None) -> SequenceScore:
-    """Measure one tracker's boxes against the ground truth of one sequence."""
+                   attributes: Iterable[str] = (), seconds=None,
+                   confidences=None) -> SequenceScore:
+    """Measure one tracker's boxes (and, given, its per-frame confidences) against the ground
+    truth of one sequence."""
     predicted = _as_boxes(predicted, f"{name} predictions")
     ground_truth = _as_boxes(ground_truth, f"{name} ground truth")
     if len(predicted) != len(ground_truth):
@@ -139,10 +209,16 @@ def score_sequence(name: str, predicted, ground_truth, absent=None,
                          f"{len(ground_truth)} ground-truth frames")
     valid = evaluated_frames(ground_truth, absent, skip_first_frame)
     pred, truth = predicted[valid], ground_truth[valid]
+    on = off = None
+    if confidences is not None:
+        if len(confidences) != len(ground_truth):
+            raise ValueError(f"{name}: {len(confidences)} confidences for {len(ground_truth)} frames")
+        on, off = split_confidences(confidences, predicted, ground_truth, absent, image_size)
     return SequenceScore(
         name=name, ious=iou(pred, truth, image_size), centre_errors=centre_error(pred, truth),
         normalised_errors=normalised_centre_error(pred, truth), attributes=tuple(attributes),
-        seconds=None if seconds is None else np.asarray(seconds, np.float64))
+        seconds=None if seconds is None else np.asarray(seconds, np.float64),
+        confidence_on=on, confidence_off=off)
 
 
 @dataclasses.dataclass

@@ -79,10 +79,13 @@ def _siamcar_tracker(spec: TrackerSpec):
                         params=requested)
 
 
-def track_sequence(tracker, sequence: TrackingSequence) -> tuple[np.ndarray, np.ndarray]:
-    """Boxes (first = initial box) and per-frame seconds (first = init) on one sequence."""
+def track_sequence(tracker, sequence: TrackingSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boxes (first = initial box), per-frame seconds (first = init) and per-frame confidence
+    (first = 1; NaN throughout for trackers that report none) on one sequence."""
     boxes = np.zeros((len(sequence), 4))
     seconds = np.zeros(len(sequence))
+    confidences = np.full(len(sequence), np.nan)
+    confidences[0] = 1.0
     boxes[0] = sequence.initial_box
     first = sequence.read_frame(0)
     start = time.perf_counter()
@@ -98,7 +101,12 @@ def track_sequence(tracker, sequence: TrackingSequence) -> tuple[np.ndarray, np.
             raise RuntimeError(f"{sequence.name} frame {index + 1}: tracker returned {box}, "
                                "not a finite x, y, w, h box")
         boxes[index] = box
-    return boxes, seconds
+        confidence = getattr(result, "confidence", None)
+        if confidence is not None:
+            confidences[index] = float(confidence)
+    if np.all(np.isnan(confidences[1:])):
+        confidences[:] = np.nan
+    return boxes, seconds, confidences
 
 
 # ----------------------------------------------------------------------------- result files
@@ -127,10 +135,22 @@ class ResultStore:
             return Path(self.root) / self.dataset / "times" / tracker / f"{sequence}_time.txt"
         return self.tracker_dir(tracker) / "times" / f"{sequence}_time.txt"
 
+    def confidence_path(self, tracker: str, sequence: str) -> Path:
+        """Per-frame confidence, one value a line (as the long-term toolkits read it)."""
+        if self.layout == "got10k":
+            return self.tracker_dir(tracker) / sequence / f"{sequence}_001_confidence.value"
+        if self.layout == "trackingnet":
+            # beside the times: the submitted folder holds only <seq>.txt files
+            return Path(self.root) / self.dataset / "confidence" / tracker / f"{sequence}_confidence.value"
+        return self.tracker_dir(tracker) / "confidence" / f"{sequence}_confidence.value"
+
     def has(self, tracker: str, sequence: str) -> bool:
         return self.box_path(tracker, sequence).is_file()
 
-    def write(self, tracker: str, sequence: str, boxes: np.ndarray, seconds: np.ndarray):
+    def write(self, tracker: str, sequence: str, boxes: np.ndarray, seconds: np.ndarray,
+              confidences: np.ndarray | None = None):
+        if confidences is not None and not np.all(np.isnan(confidences)):
+            _write_atomically(self.confidence_path(tracker, sequence), confidences[:, None], "%.6f")
         _write_atomically(self.time_path(tracker, sequence), seconds[:, None], "%.8f")
         _write_atomically(self.box_path(tracker, sequence), boxes, "%.4f")
 
@@ -141,6 +161,15 @@ class ResultStore:
             raise DatasetError(f"{path}: {len(boxes)} boxes for {num_frames} frames (one "
                                f"x,y,w,h line per frame expected)")
         return boxes
+
+    def read_confidences(self, tracker: str, sequence: str, num_frames: int) -> np.ndarray | None:
+        path = self.confidence_path(tracker, sequence)
+        if not path.is_file():
+            return None
+        values = np.concatenate(read_number_rows(path, (1,), allow_nan=True))
+        if len(values) != num_frames:
+            raise DatasetError(f"{path}: {len(values)} confidences for {num_frames} frames")
+        return values
 
     def read_seconds(self, tracker: str, sequence: str) -> np.ndarray | None:
         path = self.time_path(tracker, sequence)
@@ -171,10 +200,10 @@ class _Task:
 
 def _run_task(task: _Task) -> tuple[str, str, int, float]:
     try:
-        boxes, seconds = track_sequence(build_tracker(task.spec), task.sequence)
+        boxes, seconds, confidences = track_sequence(build_tracker(task.spec), task.sequence)
     except Exception as error:
         raise RuntimeError(f"{task.spec.name} on {task.sequence.name}: {error}") from error
-    task.store.write(task.spec.name, task.sequence.name, boxes, seconds)
+    task.store.write(task.spec.name, task.sequence.name, boxes, seconds, confidences)
     return task.spec.name, task.sequence.name, len(boxes) - 1, float(seconds[1:].sum())
 
 
@@ -234,5 +263,6 @@ def score_tracker(dataset: TrackingDataset, tracker: str,
         scores.append(score_sequence(
             sequence.name, boxes, sequence.ground_truth, sequence.absent,
             skip_first_frame=protocol.skip_first_frame, image_size=image_size,
-            attributes=sequence.attributes, seconds=None if seconds is None else seconds[1:]))
+            attributes=sequence.attributes, seconds=None if seconds is None else seconds[1:],
+            confidences=store.read_confidences(tracker, sequence.name, len(sequence))))
     return scores

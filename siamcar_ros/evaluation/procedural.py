@@ -133,8 +133,37 @@ class ProceduralSequence:
 
 # ----------------------------------------------------------------------------- images
 
+PHOTO_POOLS = ("standard", "training")
+# Photographs beyond scikit-image's for the "training" pool: (package, file inside it).
+_TRAINING_EXTRA_PHOTOS = (
+    ("skimage", "data/motorcycle_left.png"),
+    ("sklearn", "datasets/images/china.jpg"),
+    ("sklearn", "datasets/images/flower.jpg"),
+    ("matplotlib", "mpl-data/sample_data/grace_hopper.jpg"),
+)
+# OpenCV's sample photographs (Debian's opencv-doc, examples/data) used by the held-out
+# benchmark: never part of any training pool. Drawings, charts and calibration targets are left out.
+HELDOUT_PHOTOS = ("fruits.jpg", "baboon.jpg", "home.jpg", "messi5.jpg", "orange.jpg",
+                  "apple.jpg", "aero1.jpg", "board.jpg", "squirrel_cls.jpg", "leuvenA.jpg",
+                  "aloeL.jpg", "smarties.png", "rubberwhale1.png", "basketball1.png", "stuff.jpg",
+                  "graf1.png", "building.jpg", "butterfly.jpg", "ela_original.jpg")
+PhotoSet = tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]
+
+
+class PhotoPoolError(ValueError):
+    """A photograph pool is unknown, or its files are missing."""
+
+
+def _fit(image: np.ndarray) -> np.ndarray:
+    """BGR uint8 at most _MAX_PHOTO_SIDE on its long side."""
+    scale = _MAX_PHOTO_SIDE / max(image.shape[:2])
+    if scale < 1:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return image
+
+
 @functools.lru_cache(maxsize=1)
-def _photographs() -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+def _photographs() -> PhotoSet:
     """The bundled scikit-image photographs as BGR uint8 (colour ones, gray ones)."""
     import skimage.data
 
@@ -142,12 +171,52 @@ def _photographs() -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
         image = np.asarray(getattr(skimage.data, name)())
         if image.ndim == 3:
             image = np.ascontiguousarray(image[..., 2::-1])  # RGB(A) -> BGR
-        scale = _MAX_PHOTO_SIDE / max(image.shape[:2])
-        if scale < 1:
-            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        return image
+        return _fit(image)
 
     return tuple(load(n) for n in _COLOUR_IMAGES), tuple(load(n) for n in _GRAY_IMAGES)
+
+
+def _package_file(package: str, relative: str) -> Path:
+    import importlib.util
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise PhotoPoolError(f"the training photograph pool needs the package {package!r} "
+                             f"(pip install -r requirements-train.txt)")
+    return Path(list(spec.submodule_search_locations)[0]) / relative
+
+
+def _read_photo(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise PhotoPoolError(f"cannot read photograph {path} (missing or not an image)")
+    return _fit(image)
+
+
+@functools.lru_cache(maxsize=4)
+def photo_set(pool: str = "standard") -> PhotoSet:
+    """Photographs a sequence's target, background and occluders are cut from.
+
+    ``standard``: scikit-image's bundled photographs (the standing benchmark's pool).
+    ``training``: those plus the photographs listed in ``_TRAINING_EXTRA_PHOTOS``.
+    Any other value is a directory holding the ``HELDOUT_PHOTOS`` files (OpenCV's samples:
+    the held-out benchmark's pool, never used for training).
+    """
+    if pool == "standard":
+        return _photographs()
+    colour, gray = _photographs()
+    if pool == "training":
+        extra = tuple(_read_photo(_package_file(p, f)) for p, f in _TRAINING_EXTRA_PHOTOS)
+        return colour + extra, gray
+    directory = Path(pool)
+    if not directory.is_dir():
+        raise PhotoPoolError(f"photograph pool {pool!r} is neither one of {PHOTO_POOLS} nor a "
+                             f"directory (the held-out pool is OpenCV's sample data directory; "
+                             f"scripts/get_heldout_photos.sh fetches it)")
+    missing = [name for name in HELDOUT_PHOTOS if not (directory / name).is_file()]
+    if missing:
+        raise PhotoPoolError(f"photograph directory {directory} lacks {missing}; it must hold "
+                             f"OpenCV's sample photographs (scripts/get_heldout_photos.sh)")
+    return tuple(_read_photo(directory / name) for name in HELDOUT_PHOTOS), ()
 
 
 def _tinted_gray(rng: np.random.Generator, gray: np.ndarray) -> np.ndarray:
@@ -157,9 +226,9 @@ def _tinted_gray(rng: np.random.Generator, gray: np.ndarray) -> np.ndarray:
     return (dark + t * (light - dark)).astype(np.uint8)
 
 
-def _random_photo(rng: np.random.Generator) -> np.ndarray:
-    colour, gray = _photographs()
-    if rng.random() < 0.65:
+def _random_photo(rng: np.random.Generator, photos: PhotoSet) -> np.ndarray:
+    colour, gray = photos
+    if rng.random() < 0.65 or not gray:
         return colour[rng.integers(len(colour))]
     return _tinted_gray(rng, gray[rng.integers(len(gray))])
 
@@ -220,9 +289,9 @@ def _random_region(rng: np.random.Generator, image: np.ndarray, height: int,
 
 
 def _random_appearance(rng: np.random.Generator, height: int, width: int,
-                       photo_probability: float) -> np.ndarray:
+                       photo_probability: float, photos: PhotoSet) -> np.ndarray:
     if rng.random() < photo_probability:
-        return _random_region(rng, _random_photo(rng), height, width)
+        return _random_region(rng, _random_photo(rng, photos), height, width)
     if rng.random() < 0.5:
         return _shapes_texture(rng, height, width)
     return _noise_texture(rng, height, width)
@@ -409,7 +478,7 @@ def _visible_fraction(placement: _Placement, size: tuple[int, int],
 
 
 def _plan_occlusion(rng: np.random.Generator, target: tuple[_Placement, ...],
-                    start: int, duration: int, full: bool) -> _Occluder:
+                    start: int, duration: int, full: bool, photos: PhotoSet) -> _Occluder:
     """An occluder sweeping across the target during [start, start + duration)."""
     frames = range(start, min(start + duration, len(target)))
     half = np.max([_half_extents(np.array(target[i].width), np.array(target[i].height),
@@ -438,12 +507,13 @@ def _plan_occlusion(rng: np.random.Generator, target: tuple[_Placement, ...],
         x1, y1 = np.floor(centre + occ_half + 0.5).astype(int)
         boxes[i] = (int(x0), int(y0), int(x1), int(y1))
     tex_w, tex_h = (2 * occ_half + 2).astype(int)
-    texture = _random_appearance(rng, max(tex_h, 4), max(tex_w, 4), photo_probability=0.6)
+    texture = _random_appearance(rng, max(tex_h, 4), max(tex_w, 4), photo_probability=0.6,
+                                 photos=photos)
     return _Occluder(texture=texture, boxes=boxes)
 
 
 def _plan_occluders(rng: np.random.Generator, target: tuple[_Placement, ...],
-                    attributes: set) -> tuple[_Occluder, ...]:
+                    attributes: set, photos: PhotoSet) -> tuple[_Occluder, ...]:
     length = len(target)
     events = []
     if "partial_occlusion" in attributes:
@@ -460,7 +530,7 @@ def _plan_occluders(rng: np.random.Generator, target: tuple[_Placement, ...],
         duration = max(2, min(duration, end - begin - 1))
         start = int(rng.integers(begin, max(begin + 1, end - duration)))
         if start < length:
-            occluders.append(_plan_occlusion(rng, target, start, duration, full))
+            occluders.append(_plan_occlusion(rng, target, start, duration, full, photos))
     return tuple(occluders)
 
 
@@ -541,16 +611,18 @@ def _validated_attributes(attributes: Iterable[str]) -> list[str]:
 
 
 def _plan_sequence(rng: np.random.Generator, length: int, size: tuple[int, int],
-                   attributes: set) -> _SequencePlan:
+                   attributes: set, photos: PhotoSet) -> _SequencePlan:
     height, width = size
     pad = int(0.15 * min(size))
-    canvas = _random_appearance(rng, height + 2 * pad, width + 2 * pad, photo_probability=0.6)
+    canvas = _random_appearance(rng, height + 2 * pad, width + 2 * pad, photo_probability=0.6,
+                                photos=photos)
     camera, shake = _camera_path(rng, length, pad, "camera_shake" in attributes)
 
     base = _target_base_size(rng, size, "low_resolution" in attributes)
     # the patch has 1.5x the base resolution, rounded to a multiple of 4 for the pyramid
     patch_size = np.maximum(4 * np.round(1.5 * base / 4), 8).astype(int)
-    patch = _random_appearance(rng, int(patch_size[1]), int(patch_size[0]), photo_probability=0.8)
+    patch = _random_appearance(rng, int(patch_size[1]), int(patch_size[0]), photo_probability=0.8,
+                               photos=photos)
     widths, heights, angles = _size_track(rng, length, base, attributes, size)
     half = _half_extents(widths, heights, angles)
     out_of_view = "out_of_view" in attributes
@@ -567,17 +639,17 @@ def _plan_sequence(rng: np.random.Generator, length: int, size: tuple[int, int],
         size=size, canvas=canvas, pad=pad, camera=camera, target_pyramid=_pyramid(patch),
         target=target, blur_length=blur_length, blur_angle=blur_angle, camera_blur=camera_blur,
         distractors=_plan_distractors(rng, patch, target, size, attributes),
-        occluders=_plan_occluders(rng, target, attributes),
+        occluders=_plan_occluders(rng, target, attributes, photos),
         gain=_plan_illumination(rng, length, attributes))
 
 
 def generate_sequence(seed: int, length: int = 150, size: tuple[int, int] = (480, 640),
                       attributes: Iterable[str] | None = None,
-                      name: str | None = None) -> ProceduralSequence:
+                      name: str | None = None, photos: str = "standard") -> ProceduralSequence:
     """Plan a sequence from seed; frames render lazily. size is (height, width).
 
     attributes None draws a random subset of ATTRIBUTES from the seed; otherwise exactly
-    the given attributes are used.
+    the given attributes are used. photos names the photograph pool (``photo_set``).
     """
     if length < 2:
         raise ValueError(f"length must be at least 2 frames, got {length}")
@@ -586,7 +658,7 @@ def generate_sequence(seed: int, length: int = 150, size: tuple[int, int] = (480
         raise ValueError(f"size (height, width) must be at least 64 x 64, got {size}")
     rng = np.random.default_rng(int(seed))
     chosen = choose_attributes(rng) if attributes is None else _validated_attributes(attributes)
-    plan = _plan_sequence(rng, int(length), (height, width), set(chosen))
+    plan = _plan_sequence(rng, int(length), (height, width), set(chosen), photo_set(photos))
     ground_truth = np.stack([_box_of(p, plan.size) for p in plan.target])
     absent = np.zeros(length, bool)
     for i, placement in enumerate(plan.target):
@@ -701,10 +773,14 @@ def benchmark_sequence_seeds(seed: int = 2024, num_sequences: int = 30) -> list[
 
 
 def benchmark_manifest(seed: int, num_sequences: int, length: int,
-                       size: tuple[int, int]) -> dict:
-    return {"generator_version": GENERATOR_VERSION, "seed": int(seed),
-            "num_sequences": int(num_sequences), "length": int(length),
-            "size": [int(size[0]), int(size[1])]}
+                       size: tuple[int, int], photos: str = "standard") -> dict:
+    manifest = {"generator_version": GENERATOR_VERSION, "seed": int(seed),
+                "num_sequences": int(num_sequences), "length": int(length),
+                "size": [int(size[0]), int(size[1])]}
+    if photos != "standard":
+        # a directory pool is recorded by its file names, not its path
+        manifest["photos"] = photos if photos in PHOTO_POOLS else list(HELDOUT_PHOTOS)
+    return manifest
 
 
 def write_sequence(sequence: ProceduralSequence, directory: Path, jpeg_quality: int = 95) -> None:
@@ -723,19 +799,23 @@ def write_sequence(sequence: ProceduralSequence, directory: Path, jpeg_quality: 
 
 def write_benchmark(root: str | Path, seed: int = 2024, num_sequences: int = 30,
                     length: int = 150, size: tuple[int, int] = (480, 640),
-                    progress: bool = True) -> list[str]:
+                    progress: bool = True, photos: str = "standard",
+                    prefix: str = "proc") -> list[str]:
     """Write (or keep, when already complete for these settings) the procedural benchmark.
 
     Layout: ``<root>/<name>/img/0001.jpg``, ``groundtruth_rect.txt`` (comma separated x,y,w,h),
     ``absence.label`` and ``attributes.txt``; ``<root>/benchmark.json`` records the settings
     and ``<root>/list.txt`` the sequence names. Returns the sequence names.
+
+    ``photos`` is the photograph pool (``photo_set``); the held-out benchmark is written with
+    OpenCV's sample directory, a seed of its own and ``prefix="heldout"``.
     """
     from tqdm import tqdm
 
     root = Path(root)
-    manifest = benchmark_manifest(seed, num_sequences, length, size)
+    manifest = benchmark_manifest(seed, num_sequences, length, size, photos)
     seeds = benchmark_sequence_seeds(seed, num_sequences)
-    names = [f"proc{seed}_{k:03d}" for k in range(num_sequences)]
+    names = [f"{prefix}{seed}_{k:03d}" for k in range(num_sequences)]
     manifest_path = root / "benchmark.json"
     if manifest_path.exists() and _complete(root, names, length, manifest, manifest_path):
         LOG.info("procedural benchmark at %s is complete; not regenerating", root)
@@ -744,7 +824,7 @@ def write_benchmark(root: str | Path, seed: int = 2024, num_sequences: int = 30,
     manifest_path.unlink(missing_ok=True)
     for name, sequence_seed in tqdm(list(zip(names, seeds)), desc="procedural benchmark",
                                     unit="seq", disable=not progress):
-        sequence = generate_sequence(sequence_seed, length, size, name=name)
+        sequence = generate_sequence(sequence_seed, length, size, name=name, photos=photos)
         write_sequence(sequence, root / name)
     (root / "list.txt").write_text("".join(f"{n}\n" for n in names))
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")

@@ -460,6 +460,7 @@ def _vot_sequence(folder: Path) -> TrackingSequence:
 
 DATASET_READERS = {
     "procedural": lambda root: read_otb(root, "procedural", use_list=True),
+    "heldout": lambda root: read_otb(root, "heldout", use_list=True),
     "otb": read_otb,
     "uav123": read_uav123,
     "lasot": read_lasot,

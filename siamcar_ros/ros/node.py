@@ -175,7 +175,7 @@ class TrackerNode(LifecycleNode):
             self.get_logger().warning(note)
         try:
             tracker = load_tracker(
-                checkpoint=params.checkpoint or _installed_default_model(),
+                checkpoint=_installed_model(params.checkpoint) or params.checkpoint or None,
                 backbone=params.backbone or None,
                 device=str(device),
                 half=params.half,
@@ -559,19 +559,22 @@ class _RosLogForwarder(logging.Handler):
         _log(self._ros_logger, level, f"[{record.name}] {record.getMessage()}")
 
 
-def _installed_default_model() -> str | None:
-    """The bundled model from the package's share/ folder when the library's own default path
-    (the source checkout) does not hold it, as after a plain colcon install; else None."""
-    from siamcar_ros.tracking import default_checkpoint_path
+def _installed_model(checkpoint: str) -> str | None:
+    """A bundled model (``checkpoint`` empty, ``default`` or ``fast``) from the package's share/
+    folder when the library's own path (the source checkout) does not hold it, as after a plain
+    colcon install; else None."""
+    from siamcar_ros.tracking import BUNDLED_MODELS, resolve_checkpoint
 
-    if default_checkpoint_path().is_file():
+    name = checkpoint or "default"
+    if name not in BUNDLED_MODELS or Path(name).exists() or resolve_checkpoint(name).is_file():
         return None
     try:
         from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
     except ImportError:
         return None
     try:
-        installed = Path(get_package_share_directory("siamcar_ros")) / "models" / "siamcar_default.pth"
+        installed = (Path(get_package_share_directory("siamcar_ros")) / "models"
+                     / BUNDLED_MODELS[name].name)
     except PackageNotFoundError:
         return None
     return str(installed) if installed.is_file() else None

@@ -49,12 +49,13 @@ class ParameterSpec:
 
 PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     # Model
-    ParameterSpec("checkpoint", "", "model checkpoint (.pth); empty = bundled default model", "configure"),
+    ParameterSpec("checkpoint", "", "model checkpoint: a .pth file or a bundled model's name (default, fast); empty = default", "configure"),
     ParameterSpec("backbone", "", f"backbone name {BACKBONES}; empty = as stored in the checkpoint", "configure"),
     ParameterSpec("device", "auto", "auto, cpu, cuda or cuda:N; CUDA without a GPU falls back to cpu", "configure"),
     ParameterSpec("half", False, "half precision on CUDA (ignored on cpu)", "configure"),
     ParameterSpec("accelerator", "auto", f"search branch {ACCELERATORS}: auto = TensorRT on CUDA when "
-                  "installed, else eager; unavailable -> eager with a warning", "configure"),
+                  "installed, ONNX Runtime on the CPU, else eager; unavailable -> eager with a warning",
+                  "configure"),
     # Tracking hyper-parameters
     ParameterSpec("strategy", "", f"box decoding {STRATEGIES}; empty = the model's recommendation "
                   "(else coarse_to_fine)", "live"),

@@ -18,13 +18,19 @@ from .inputs import TrackerInputError
 from .params import PRESETS, TrackerParams
 from .tracker import SiamCARTracker, TargetState, TrackerStateError, TrackResult
 
-__all__ = ["DEFAULT_CHECKPOINT_ENV", "PRESETS", "SiamCARTracker", "TargetState", "TrackResult", "TrackerInputError",
+__all__ = ["BUNDLED_MODELS", "DEFAULT_CHECKPOINT_ENV", "PRESETS", "SiamCARTracker", "TargetState", "TrackResult", "TrackerInputError",
            "TrackerParams", "TrackerStateError", "default_checkpoint_path", "load_tracker",
-           "resolve_half", "select_device", "tensorrt_available"]
+           "resolve_half", "resolve_checkpoint", "select_device", "tensorrt_available"]
 
 # Environment variable that points at another default model (e.g. an installed share/ copy).
 DEFAULT_CHECKPOINT_ENV = "SIAMCAR_DEFAULT_CHECKPOINT"
-_BUNDLED_CHECKPOINT = Path(__file__).resolve().parents[2] / "models" / "siamcar_default.pth"
+_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+# Bundled models by name: ``default`` (MobileNetV2, ImageNet-pretrained, the best tracker) and
+# ``fast`` (a narrow AlexNet trained from scratch: the smallest and quickest, weaker off its
+# training pictures).
+BUNDLED_MODELS = {"default": _MODELS_DIR / "siamcar_default.pth",
+                  "fast": _MODELS_DIR / "siamcar_fast.pth"}
+_BUNDLED_CHECKPOINT = BUNDLED_MODELS["default"]
 
 
 def default_checkpoint_path() -> Path:
@@ -33,11 +39,22 @@ def default_checkpoint_path() -> Path:
     return Path(override) if override else _BUNDLED_CHECKPOINT
 
 
+def resolve_checkpoint(checkpoint: str | os.PathLike | None) -> Path:
+    """A checkpoint path from a bundled model name (``default``, ``fast``), a path, or None
+    (the default model). A name is taken only when no file of that name exists."""
+    if checkpoint is None or str(checkpoint) in ("", "default"):
+        return default_checkpoint_path()
+    if str(checkpoint) in BUNDLED_MODELS and not Path(checkpoint).exists():
+        return BUNDLED_MODELS[str(checkpoint)]
+    return Path(checkpoint)
+
+
 def load_tracker(checkpoint: str | os.PathLike | None = None, backbone: str | None = None,
                  device: str = "auto", half: bool = False,
                  params: TrackerParams | Mapping[str, Any] | str | None = None,
                  accelerator: str = "auto") -> SiamCARTracker:
-    """A ready tracker: network from ``checkpoint`` (the bundled default model when None).
+    """A ready tracker: network from ``checkpoint``: a file, a bundled model's name
+    (``"default"``, ``"fast"``: ``BUNDLED_MODELS``) or None (the default model).
 
     ``backbone`` checks that the file holds that network (files carry their configuration;
     published ResNet-50 files are recognised from their keys). ``params``: TrackerParams, a
@@ -45,11 +62,11 @@ def load_tracker(checkpoint: str | os.PathLike | None = None, backbone: str | No
     """
     from siamcar_ros.model import load_checkpoint  # the network is only needed here
 
-    path = Path(checkpoint) if checkpoint is not None else default_checkpoint_path()
+    path = resolve_checkpoint(checkpoint)
     if not path.is_file():
-        if checkpoint is None:
+        if checkpoint is None or str(checkpoint) in BUNDLED_MODELS:
             raise FileNotFoundError(
-                f"the bundled default model {path} is missing; pass checkpoint=<file> (for "
+                f"the bundled {checkpoint or 'default'} model {path} is missing; pass checkpoint=<file> (for "
                 f"example a published SiamCAR ResNet-50 .pth) or set {DEFAULT_CHECKPOINT_ENV}")
         raise FileNotFoundError(f"checkpoint file {path} does not exist")
     model = load_checkpoint(path, device="cpu")

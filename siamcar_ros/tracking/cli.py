@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--init", type=parse_box, metavar="X,Y,W,H",
                         help="initial box in the first frame; drawn with the mouse when omitted "
                              "(needs a display)")
-    parser.add_argument("--checkpoint", help="model file (default: the bundled default model)")
+    parser.add_argument("--checkpoint", help="model file or bundled model name: default, fast (default: default)")
     parser.add_argument("--backbone", help="check that the checkpoint holds this backbone")
     parser.add_argument("--device", default="auto", help='"auto", "cpu", "cuda" or "cuda:N"')
     parser.add_argument("--half", action="store_true", help="fp16 on CUDA")

@@ -29,6 +29,7 @@ import torch
 from .accelerate import build_search_extractor
 from .crop import (CropWindow, channel_mean, context_side, crop_and_resize, crop_and_resize_host,
                    crop_window, frame_to_tensor)
+from .confidence import peak_score
 from .decode import CropGeometry, Decoded, decode, hanning_window
 from .device import resolve_half, select_device
 from .inputs import TrackerInputError, as_bgr_frame, check_box
@@ -50,13 +51,16 @@ class TrackerStateError(RuntimeError):
 
 @dataclass(frozen=True)
 class TrackResult:
-    """One tracked frame: box (x, y, w, h) in image pixels, foreground score and centre-ness at
-    the chosen point (both 0..1), and the raw maps when asked for."""
+    """One tracked frame: box (x, y, w, h) in image pixels; ``confidence`` (0..1, see
+    ``confidence.py``: the peak of cls x centre-ness before window and penalties), the
+    foreground score and centre-ness at the chosen point (both 0..1), and the raw maps when
+    asked for."""
 
     bbox: tuple[float, float, float, float]
     confidence: float
     centerness: float
     maps: dict[str, Any] | None = None
+    foreground: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -275,14 +279,16 @@ class SiamCARTracker:
         if not all(math.isfinite(v) for v in values):
             LOGGER.warning("network output is not finite; keeping the previous target state")
             return TrackResult(box_from_state(state.center, state.size), 0.0, 0.0,
-                               self._debug_maps(maps, decoded, scale_z, search_side) if return_maps else None)
+                               self._debug_maps(maps, decoded, scale_z, search_side) if return_maps else None,
+                               foreground=0.0)
         center, size = next_target_state(state.center, state.size, decoded, scale_z, state.frame_size)
         self._state = TargetState(center, size, state.frame_size, state.context_amount)
         return TrackResult(
             bbox=box_from_state(center, size),
-            confidence=decoded.confidence,
+            confidence=peak_score(maps[0], maps[1]),
             centerness=decoded.centerness,
             maps=self._debug_maps(maps, decoded, scale_z, search_side) if return_maps else None,
+            foreground=decoded.confidence,
         )
 
     @staticmethod

@@ -51,7 +51,9 @@ DEFAULTS = {
         "backbone_freeze_epochs": 10,
         "backbone_lr_mult": 0.1,
         "backbone_train_layers": None,   # None: every backbone layer once unfrozen
-        "pretrained_backbone": None,     # ImageNet weights file (torchvision names) or None
+        "pretrained_backbone": None,     # ImageNet weights file (or pkg:<package>/<file>) or None
+        "pretrained_input_normalization": None,   # "imagenet_rgb": fold RGB mean/std into conv 1
+        "backbone_bn_frozen": False,     # backbone batch norms keep their loaded statistics
         "init_checkpoint": None,         # a SiamCAR checkpoint to start from, or None
         "grad_clip": 10.0,
         "loss_weights": {"cls": 1.0, "cen": 1.0, "loc": 3.0},
@@ -123,6 +125,11 @@ def validate(config: dict) -> None:
              train["backbone_freeze_epochs"], "an integer >= 0")
     _require(float(train["backbone_lr_mult"]) >= 0, "train.backbone_lr_mult",
              train["backbone_lr_mult"], "a number >= 0")
+    _require(train["pretrained_input_normalization"] in (None, "imagenet_rgb"),
+             "train.pretrained_input_normalization", train["pretrained_input_normalization"],
+             "null or imagenet_rgb")
+    _require(isinstance(train["backbone_bn_frozen"], bool), "train.backbone_bn_frozen",
+             train["backbone_bn_frozen"], "true or false")
     _require(0 <= float(train["momentum"]) < 1, "train.momentum", train["momentum"], "0 <= m < 1")
     _require(str(train["device"]) in ("auto", "cpu", "cuda") or str(train["device"]).startswith("cuda:"),
              "train.device", train["device"], "auto, cpu, cuda or cuda:N")

@@ -103,11 +103,17 @@ class ProceduralSequences:
     Epoch e uses the pool_size seeds first_seed + e * refresh_per_epoch + k; sequences are
     planned when first used and kept while they stay in the pool (frames render on access).
     Seeds must stay below the benchmark's so that training never sees benchmark sequences.
+    ``photos``: the photograph pool, ``standard`` or ``training`` (a directory pool, e.g. the
+    held-out benchmark's photographs, is refused).
     """
 
     def __init__(self, first_seed: int = 1, pool_size: int = 64, refresh_per_epoch: int = 16,
-                 length: int = 150, size: tuple[int, int] = (480, 640)):
-        from siamcar_ros.evaluation.procedural import BENCHMARK_SEED_BASE
+                 length: int = 150, size: tuple[int, int] = (480, 640), photos: str = "standard"):
+        from siamcar_ros.evaluation.procedural import BENCHMARK_SEED_BASE, PHOTO_POOLS
+        if photos not in PHOTO_POOLS:
+            raise ValueError(f"procedural training photos must be one of {PHOTO_POOLS}, got "
+                             f"{photos!r} (held-out photographs are for evaluation only)")
+        self.photos = photos
         if pool_size < 1 or refresh_per_epoch < 0 or length < 2:
             raise ValueError(f"procedural source needs pool_size >= 1, refresh_per_epoch >= 0, "
                              f"length >= 2; got {pool_size}, {refresh_per_epoch}, {length}")
@@ -132,7 +138,7 @@ class ProceduralSequences:
         from siamcar_ros.evaluation.procedural import generate_sequence
         seed = self.seed_of(index)
         if seed not in self._cache:
-            self._cache[seed] = generate_sequence(seed, self.length, self.size)
+            self._cache[seed] = generate_sequence(seed, self.length, self.size, photos=self.photos)
             while len(self._cache) > self.pool_size:
                 self._cache.popitem(last=False)
         self._cache.move_to_end(seed)

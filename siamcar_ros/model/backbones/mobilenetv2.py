@@ -7,6 +7,10 @@ outputs of the 32-, 96- and 320-channel stages (times ``width_mult``).
 
 Module names follow torchvision's ``mobilenet_v2`` (``features.N.conv...``), so ImageNet
 weights load into ``features.0`` .. ``features.17`` (the 1280-channel head is not built).
+
+``outputs`` chooses which stages' maps are returned; blocks after the last returned stage are
+not built, so ``outputs=(2, 4)`` is a shorter, faster trunk (32- and 96-channel maps, blocks
+``features.0`` .. ``features.13``).
 """
 from __future__ import annotations
 
@@ -65,19 +69,33 @@ class InvertedResidual(nn.Module):
         return x + out if self.use_residual else out
 
 
+def check_outputs(outputs) -> tuple[int, ...]:
+    """The returned stage indices as a sorted tuple; ValueError naming the allowed values."""
+    try:
+        chosen = tuple(sorted({int(i) for i in outputs}))
+    except (TypeError, ValueError):
+        chosen = ()
+    # stage 2 is the first at stride 8: earlier maps would not line up with the others
+    if not chosen or chosen[0] < 2 or chosen[-1] >= len(STAGES):
+        raise ValueError(f"mobilenetv2 outputs must be distinct stage indices in 2..{len(STAGES) - 1} "
+                         f"(2: 32 ch, 3: 64, 4: 96, 5: 160, 6: 320), got {outputs!r}")
+    return chosen
+
+
 class MobileNetV2(nn.Module):
-    """Stride-8 MobileNetV2 returning the maps of stages 3, 5 and 7."""
+    """Stride-8 MobileNetV2 returning the maps of the chosen stages (default 3rd, 5th, 7th)."""
 
     stride = 8
 
-    def __init__(self, width_mult: float = 1.0):
+    def __init__(self, width_mult: float = 1.0, outputs: tuple[int, ...] = RETURNED_STAGES):
         super().__init__()
+        outputs = check_outputs(outputs)
         in_channels = _make_divisible(32 * width_mult)
         blocks: list[nn.Module] = [_conv_bn_relu6(3, in_channels, 3, stride=2)]
         self.return_indices: list[int] = []
         self.out_channels: list[int] = []
         previous_dilation = 1
-        for stage, (expansion, channels, repeats, stride, dilation) in enumerate(STAGES):
+        for stage, (expansion, channels, repeats, stride, dilation) in enumerate(STAGES[:outputs[-1] + 1]):
             out_channels = _make_divisible(channels * width_mult)
             for i in range(repeats):
                 # the first block of a newly dilated stage bridges with half the dilation
@@ -87,7 +105,7 @@ class MobileNetV2(nn.Module):
                                                expansion, block_dilation))
                 in_channels = out_channels
             previous_dilation = dilation
-            if stage in RETURNED_STAGES:
+            if stage in outputs:
                 self.return_indices.append(len(blocks) - 1)
                 self.out_channels.append(out_channels)
         self.features = nn.Sequential(*blocks)
@@ -121,7 +139,7 @@ class MobileNetV2(nn.Module):
         return outputs
 
 
-def mobilenetv2(width_mult: float = 1.0) -> MobileNetV2:
-    """MobileNetV2 backbone: maps of 32, 96, 320 channels (times width_mult), stride 8,
-    127 -> 15x15, 255 -> 31x31 (response 25x25)."""
-    return MobileNetV2(width_mult)
+def mobilenetv2(width_mult: float = 1.0, outputs: tuple[int, ...] = RETURNED_STAGES) -> MobileNetV2:
+    """MobileNetV2 backbone: maps of 32, 96, 320 channels (times width_mult; ``outputs``
+    chooses the stages), stride 8, 127 -> 15x15, 255 -> 31x31 (response 25x25)."""
+    return MobileNetV2(width_mult, outputs)
