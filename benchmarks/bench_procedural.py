@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 
 from siamcar_ros.evaluation.cli import parse_size
-from siamcar_ros.evaluation.procedural import ATTRIBUTES, generate_sequence, write_sequence
+from siamcar_ros.data.procedural import ATTRIBUTES, generate_sequence, write_sequence
 
 
 def main() -> None:

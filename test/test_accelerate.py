@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from siamcar_ros.evaluation.procedural import generate_sequence
+from siamcar_ros.data.procedural import generate_sequence
 from siamcar_ros.model import build_model
 from siamcar_ros.tracking import SiamCARTracker, load_tracker
 from siamcar_ros.tracking import accelerate

@@ -4,7 +4,7 @@ import pytest
 
 from siamcar_ros.evaluation.baselines import OpenCVTracker
 from siamcar_ros.evaluation.metrics import iou
-from siamcar_ros.evaluation.procedural import generate_sequence
+from siamcar_ros.data.procedural import generate_sequence
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 
 from siamcar_ros.evaluation.cli import main
 from siamcar_ros.evaluation.ope import ResultStore, TrackerSpec, run_trackers, score_tracker
-from siamcar_ros.evaluation.readers import DatasetError, read_got10k, read_otb
+from siamcar_ros.data import DatasetError, read_got10k, read_otb
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROCEDURAL = ["--procedural-sequences", "2", "--procedural-length", "6",

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from siamcar_ros.evaluation.cli import main as eval_main
-from siamcar_ros.evaluation.procedural import (HELDOUT_PHOTOS, PhotoPoolError, generate_sequence,
+from siamcar_ros.data.procedural import (HELDOUT_PHOTOS, PhotoPoolError, generate_sequence,
                                                photo_set, write_benchmark)
-from siamcar_ros.evaluation.readers import open_dataset
+from siamcar_ros.data import open_dataset
 from siamcar_ros.training.datasets import ProceduralSequences
 
 SMALL = (96, 128)

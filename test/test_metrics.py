@@ -13,7 +13,7 @@ from got10k.experiments.uav123 import ExperimentUAV123  # noqa: E402
 from got10k.utils.metrics import center_error, rect_iou  # noqa: E402
 
 from siamcar_ros.evaluation import metrics  # noqa: E402
-from siamcar_ros.evaluation.readers import read_got10k, read_otb  # noqa: E402
+from siamcar_ros.data import read_got10k, read_otb  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

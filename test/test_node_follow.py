@@ -25,7 +25,7 @@ def harness():
 
 def test_detections_follow_a_procedural_target_frame_by_frame(harness):
     from siamcar_ros.evaluation.metrics import iou
-    from siamcar_ros.evaluation.procedural import generate_sequence
+    from siamcar_ros.data.procedural import generate_sequence
 
     sequence = generate_sequence(seed=20, length=FRAMES, size=(240, 320), attributes=[])
     start = 50 * 10**9

@@ -4,8 +4,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from siamcar_ros.evaluation import procedural
-from siamcar_ros.evaluation.procedural import (ATTRIBUTES, generate_sequence,
+from siamcar_ros.data import procedural
+from siamcar_ros.data.procedural import (ATTRIBUTES, generate_sequence,
                                                write_benchmark)
 
 SMALL = (120, 160)

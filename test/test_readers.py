@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from siamcar_ros.evaluation.readers import (DatasetError, open_dataset, polygon_bounding_box,
+from siamcar_ros.data import (DatasetError, open_dataset, polygon_bounding_box,
                                             read_got10k, read_lasot, read_otb, read_trackingnet,
                                             read_uav123, read_vot)
 

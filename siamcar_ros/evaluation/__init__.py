@@ -1,14 +1,13 @@
-"""Evaluation: benchmark readers, one-pass evaluation, metrics, plots, baselines, and the
-procedural benchmark.
+"""Evaluation: one-pass evaluation, metrics, plots and baselines over the datasets of
+``siamcar_ros.data`` (benchmark readers and the procedural benchmarks live there).
 
-- ``readers``: OTB-100, UAV123, LaSOT, GOT-10k, TrackingNet and VOT layouts -> TrackingDataset.
 - ``metrics``: success / precision / normalised precision curves, GOT-10k AO and SR, computed
-  as the got10k toolkit and pysot-toolkit do.
-- ``ope``: runs trackers over a dataset (worker processes, resumable), stores result files.
+  as the got10k toolkit and pysot-toolkit do; the confidence report (ROC AUC of on- against
+  off-target frames, shares under a loss threshold).
+- ``ope``: runs trackers over a dataset (worker processes, resumable), stores result files
+  (boxes, times, per-frame confidence).
 - ``report``: Markdown table, JSON and success / precision plots.
 - ``baselines``: OpenCV CSRT and KCF with the SiamCARTracker interface.
-- ``procedural``: seeded sequences with exact ground truth (``generate_sequence``) and the
-  standing regression benchmark (``write_benchmark``).
 - ``cli``: the ``siamcar-eval`` command.
 
 Submodules are imported on use, so reading a dataset does not load torch.

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from .ope import TRACKER_KINDS, TrackerSpec, build_tracker, run_trackers, score_tracker
-from .readers import DATASET_NAMES, DatasetError, TrackingDataset, open_dataset
+from siamcar_ros.data import DATASET_NAMES, DatasetError, TrackingDataset, open_dataset
 
 def _node_lost_threshold() -> float:
     from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
@@ -105,13 +105,13 @@ def _tracker_specs(args) -> list[TrackerSpec]:
 def _load_dataset(args) -> TrackingDataset:
     root = args.root
     if args.dataset == "procedural":
-        from .procedural import write_benchmark
+        from siamcar_ros.data.procedural import write_benchmark
         root = root or DEFAULT_PROCEDURAL_ROOT
         seed = STANDING_SEED if args.procedural_seed is None else args.procedural_seed
         write_benchmark(root, seed, args.procedural_sequences,
                         args.procedural_length, args.procedural_size, progress=not args.quiet)
     elif args.dataset == "heldout":
-        from .procedural import write_benchmark
+        from siamcar_ros.data.procedural import write_benchmark
         root = root or DEFAULT_HELDOUT_ROOT
         seed = HELDOUT_SEED if args.procedural_seed is None else args.procedural_seed
         write_benchmark(root, seed, args.procedural_sequences, args.procedural_length,

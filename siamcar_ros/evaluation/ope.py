@@ -27,7 +27,7 @@ import numpy as np
 
 from .baselines import BASELINES, OpenCVTracker
 from .metrics import SequenceScore, score_sequence
-from .readers import (DatasetError, Protocol, TrackingDataset, TrackingSequence, read_boxes,
+from siamcar_ros.data import (DatasetError, Protocol, TrackingDataset, TrackingSequence, read_boxes,
                       read_number_rows)
 
 LOG = logging.getLogger(__name__)

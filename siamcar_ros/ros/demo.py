@@ -300,7 +300,7 @@ def write_outputs(args, sequence, stamps, client: DemoClient, elapsed: float) ->
 
 def main(argv=None) -> int:
     args = parse_arguments(argv)
-    from siamcar_ros.evaluation.procedural import generate_sequence
+    from siamcar_ros.data.procedural import generate_sequence
     from siamcar_ros.tracking import default_checkpoint_path
 
     if not args.checkpoint and not default_checkpoint_path().is_file():
