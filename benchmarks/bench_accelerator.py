@@ -5,7 +5,7 @@ interleaved frame by frame (so load from other processes hits all of them alike)
 tracker's own ``last_timings["network"]`` is compared. Accelerators that cannot run here
 (TensorRT without CUDA) are reported as fallen back and left out of the table.
 
-    python benchmarks/bench_accelerator.py                          # bundled model, resnet50
+    python benchmarks/bench_accelerator.py                          # both bundled models, resnet50
     python benchmarks/bench_accelerator.py --backbones resnet18 --frames 40 --threads 1
 """
 from __future__ import annotations
@@ -25,8 +25,8 @@ from bench_tracker import synthetic_video
 def trackers_for(backbone: str, accelerators: list[str], device: str) -> dict:
     made = {}
     for accelerator in accelerators:
-        if backbone == "bundled":
-            tracker = load_tracker(device=device, accelerator=accelerator)
+        if backbone in ("default", "fast"):
+            tracker = load_tracker(backbone, device=device, accelerator=accelerator)
         else:
             torch.manual_seed(0)
             tracker = SiamCARTracker(build_model(backbone=backbone), device=device,
@@ -40,9 +40,9 @@ def trackers_for(backbone: str, accelerators: list[str], device: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backbones", nargs="+", default=["bundled", "resnet50"],
-                        help="'bundled' (the default model) and/or resnet50, resnet18, alexnet, mobilenetv2")
-    parser.add_argument("--accelerators", nargs="+", default=["none", "export", "tensorrt"],
+    parser.add_argument("--backbones", nargs="+", default=["default", "fast", "resnet50"],
+                        help="bundled models (default, fast) and/or resnet50, resnet18, alexnet, mobilenetv2")
+    parser.add_argument("--accelerators", nargs="+", default=["none", "export", "onnxruntime", "tensorrt"],
                         choices=[a for a in ACCELERATORS if a != "auto"])
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--device", default="auto")
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         device = trackers["none"].device
         for name, values in samples.items():
             median = statistics.median(values)
-            print(f"  {backbone:12s} {name:9s} on {device}: {1000 * median:8.2f} ms   "
+            print(f"  {backbone:12s} {name:11s} on {device}: {1000 * median:8.2f} ms   "
                   f"x{median / eager:.3f} of eager")
     return 0
 

@@ -89,9 +89,8 @@ class ReferencePipeline:
         self.mean = frame.reshape(-1, 3).mean(axis=0)
         side = round(context_side(self.size, self.params.context_amount))
         with torch.no_grad():
-            self.model.template(self._upload(
+            self.template_features = self.model.template(self._upload(
                 host_crop(frame, self.center, side, self.geometry.template_size, self.mean)))
-        self.template_features = self.model.zf
 
     def track(self, frame: np.ndarray):
         started = time.perf_counter()
@@ -102,8 +101,7 @@ class ReferencePipeline:
         search = self._upload(crop)
         cropped = time.perf_counter()
         with torch.no_grad():
-            self.model.zf = self.template_features
-            outputs = self.model.track(search)
+            outputs = self.model.track(search, self.template_features)
             cls = torch.softmax(outputs["cls"], dim=1)[0, 1].cpu().numpy()
             cen = outputs["cen"][0, 0].cpu().numpy()
             loc = outputs["loc"][0].cpu().numpy()

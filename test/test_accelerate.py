@@ -49,9 +49,9 @@ def test_exported_resnet50_branch_gives_the_eager_maps():
     assert acceleration.kind == "export"
     search = torch.rand(1, 3, 255, 255) * 255
     with torch.no_grad():
-        model.template(torch.rand(1, 3, 127, 127) * 255)
-        expected = model.track(search)
-        produced = model.track_features(acceleration.extractor(search))
+        template = model.template(torch.rand(1, 3, 127, 127) * 255)
+        expected = model.track(search, template)
+        produced = model.track_features(acceleration.extractor(search), template)
     for name in ("cls", "loc", "cen"):
         assert torch.allclose(produced[name], expected[name], rtol=1e-4, atol=1e-4), name
 

@@ -51,8 +51,7 @@ def resnet50_stages(resnet50_model):
         stages["responses"] = [xcorr_depthwise(x, z) for x, z in
                                zip(stages["search_neck"], stages["template_neck"])]
         stages["down"] = model.down(torch.cat(stages["responses"], 1))
-        model.template(template)
-        stages["track"] = model.track(search)
+        stages["track"] = model.track(search, model.template(template))
     return stages
 
 
@@ -125,8 +124,8 @@ def test_batched_forward_equals_per_sample_template_then_track(resnet50_model):
     with torch.no_grad():
         batched = resnet50_model(templates, searches)
         for i in range(2):
-            resnet50_model.template(templates[i:i + 1])
-            single = resnet50_model.track(searches[i:i + 1])
+            single = resnet50_model.track(searches[i:i + 1],
+                                          resnet50_model.template(templates[i:i + 1]))
             for key in ("cls", "loc", "cen"):
                 torch.testing.assert_close(batched[key][i:i + 1], single[key], rtol=1e-4, atol=1e-4)
 
@@ -236,10 +235,22 @@ def test_build_model_rejects_bad_arguments_naming_them(kwargs, message):
         build_model(**kwargs)
 
 
-def test_track_before_template_and_bad_inputs_fail_clearly():
+def test_search_batch_shares_one_template_as_a_value():
     model = build_model(**SMALL).eval()
-    with pytest.raises(RuntimeError, match="before template"):
-        model.track(torch.zeros(1, 3, 255, 255))
+    generator = torch.Generator().manual_seed(2)
+    template = model.template(torch.rand(1, 3, 127, 127, generator=generator) * 255)
+    searches = torch.rand(3, 3, 255, 255, generator=generator) * 255
+    with torch.no_grad():
+        batched = model.track(searches, template)
+        for i in range(3):
+            single = model.track(searches[i:i + 1], template)
+            torch.testing.assert_close(batched["cls"][i:i + 1], single["cls"], rtol=1e-4, atol=1e-4)
+
+
+def test_track_without_template_features_and_bad_inputs_fail_clearly():
+    model = build_model(**SMALL).eval()
+    with pytest.raises(ValueError, match="expected template features from template"):
+        model.track(torch.zeros(1, 3, 255, 255), None)
     with pytest.raises(ValueError, match="B x 3 x H x W"):
         model.template(torch.zeros(3, 127, 127))
     with pytest.raises(ValueError, match="template batch 2 != search batch 1"):

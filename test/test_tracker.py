@@ -90,7 +90,7 @@ def test_template_branch_runs_once_per_init(model, frames):
     calls = []
     handle = model.backbone.register_forward_hook(lambda m, i, o: calls.append(i[0].shape[-1]))
     try:
-        run(SiamCARTracker(model, device="cpu"), frames)
+        run(SiamCARTracker(model, device="cpu", accelerator="none"), frames)
     finally:
         handle.remove()
     assert calls == [127] + [255] * (len(frames) - 1)

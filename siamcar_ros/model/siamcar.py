@@ -15,8 +15,10 @@ SEARCH_SIZE = 255
 class SiamCARModel(nn.Module):
     """SiamCAR network. Inputs are float32 B x 3 x H x W crops with raw 0..255 BGR values.
 
-    Tracking: ``template(z)`` once per target, then ``track(x)`` per frame. Training:
-    ``forward(template, search)`` on batches. All three return / use the dict
+    Tracking: ``features = template(z)`` once per target, then ``track(x, features)`` per
+    frame; the template features are a value the caller keeps (several targets, or a re-detection
+    batch, share one network). Training: ``forward(template, search)`` on batches. The heads
+    return the dict
     ``cls`` (B x 2 x S x S logits), ``loc`` (B x 4 x S x S, l, t, r, b in search-crop pixels,
     already exp'ed), ``cen`` (B x 1 x S x S logits), S = ``score_size``.
 
@@ -40,7 +42,6 @@ class SiamCARModel(nn.Module):
         template_features = neck.output_size(backbone.feature_size(self.template_size))
         self.score_size = backbone.feature_size(self.search_size) - template_features + 1
         self.config = dict(config)
-        self.zf: list[torch.Tensor] | None = None
 
     @property
     def score_offset(self) -> float:
@@ -59,26 +60,34 @@ class SiamCARModel(nn.Module):
         # plain NCHW maps whatever layout the backbone ran in, so callers may .view() them
         return {"cls": cls.contiguous(), "loc": loc.contiguous(), "cen": cen.contiguous()}
 
-    def template(self, z: torch.Tensor) -> None:
-        """Compute and keep the template features (B x 3 x 127 x 127 crop)."""
-        self.zf = self._features(z)
+    def template(self, z: torch.Tensor) -> list[torch.Tensor]:
+        """The template features of a B x 3 x 127 x 127 crop (one tensor per neck output)."""
+        return self._features(z)
 
-    def track(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Head outputs for a search crop against the stored template."""
-        return self.track_features(self._features(x))
+    def track(self, x: torch.Tensor, template: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Head outputs for search crops against template features (from ``template``); a batch
+        of B search crops takes a template batch of B or of 1 (shared)."""
+        return self.track_features(self._features(x), template)
 
     def search_features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Backbone + neck features of a search crop (what an accelerated extractor replaces)."""
         return self._features(x)
 
-    def track_features(self, search_features: list[torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Head outputs for already computed search features against the stored template."""
-        if self.zf is None:
-            raise RuntimeError("track() called before template(): set the target template first")
-        return self._head(list(search_features), self.zf)
+    def track_features(self, search_features: list[torch.Tensor],
+                       template: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Head outputs for already computed search features against template features."""
+        search_features = list(search_features)
+        if template is None or len(template) != len(search_features):
+            raise ValueError(f"expected template features from template(): one tensor per neck "
+                             f"output ({len(search_features)}), got "
+                             f"{'None' if template is None else len(template)}")
+        batch = search_features[0].size(0)
+        if template[0].size(0) == 1 and batch > 1:
+            template = [z.expand(batch, *z.shape[1:]) for z in template]
+        return self._head(search_features, list(template))
 
     def forward(self, template: torch.Tensor, search: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Batched template/search pairs (training); does not touch the stored template."""
+        """Batched template/search pairs (training)."""
         if template.size(0) != search.size(0):
             raise ValueError(f"template batch {template.size(0)} != search batch {search.size(0)}")
         return self._head(self._features(search), self._features(template))

@@ -20,6 +20,7 @@ from typing import Any
 
 from siamcar_ros.model.backbones import BACKBONES as _MODEL_BACKBONES
 from siamcar_ros.tracking.accelerate import ACCELERATORS
+from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
 from siamcar_ros.tracking.decode import STRATEGIES
 from siamcar_ros.tracking.params import PRESETS as _TRACKER_PRESETS
 
@@ -64,7 +65,8 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("window_influence", -1.0, "cosine window weight 0..1; negative = from preset", "live"),
     ParameterSpec("lr", -1.0, "box size smoothing rate 0..1; negative = from preset", "live"),
     # Target loss
-    ParameterSpec("lost_threshold", 0.2, "confidence below which a frame counts as a miss, 0..1", "live"),
+    ParameterSpec("lost_threshold", DEFAULT_LOST_THRESHOLD, "confidence below which a frame counts as a miss, "
+                  "0..1 (default chosen on validation data for the default model)", "live"),
     ParameterSpec("lost_patience", 10, "consecutive misses before the state becomes LOST, >= 1", "live"),
     # Processing
     ParameterSpec("rate_hz", 30.0, "maximum processing rate in frames/s, 0 < rate_hz <= 1000", "configure"),

@@ -93,6 +93,9 @@ class OnnxRuntimeExtractor:
         options.intra_op_num_threads = max(1, torch.get_num_threads())
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # no busy-waiting between operators: on a robot's shared CPU a spinning pool steals
+        # the cores other processes (and the camera driver) need, and stalls when they hold them
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(buffer.getvalue(), options,
                                                     providers=["CPUExecutionProvider"])
 

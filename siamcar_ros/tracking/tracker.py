@@ -201,8 +201,8 @@ class SiamCARTracker:
             pad_value, host_pad_value = host_mean.to(self.device), host_mean.numpy()
             template = self._crop(frame, crop_window(center, side), self.geometry.template_size,
                                   pad_value, host_pad_value)
-            self.model.template(self._to_model_dtype(template))
-        self._template_features = getattr(self.model, "zf", None)
+            template_features = self.model.template(self._to_model_dtype(template))
+        self._template_features = template_features
         self._pad_value = pad_value
         self._host_pad_value = host_pad_value
         self._state = TargetState(center, (width, height), (frame.shape[1], frame.shape[0]), context)
@@ -263,11 +263,10 @@ class SiamCARTracker:
 
     def _run_network(self, search: torch.Tensor):
         """Head outputs for the search crop, brought to the host in one copy."""
-        if self._template_features is not None and hasattr(self.model, "zf"):
-            self.model.zf = self._template_features  # this tracker's template, even on a shared model
         extractor = self.acceleration.extractor
-        outputs = (self.model.track(search) if extractor is None
-                   else self.model.track_features(extractor(search)))
+        template = self._template_features
+        outputs = (self.model.track(search, template) if extractor is None
+                   else self.model.track_features(extractor(search), template))
         foreground = torch.softmax(outputs["cls"][0].float(), dim=0)[1:2]
         stacked = torch.cat([foreground, outputs["cen"][0].float(), outputs["loc"][0].float()])
         maps = stacked.cpu().numpy()
