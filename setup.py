@@ -23,6 +23,7 @@ setup(
             "siamcar-eval = siamcar_ros.evaluation.cli:main",
             "siamcar-train = siamcar_ros.training.cli:main",
             "siamcar-tune = siamcar_ros.training.tune:main",
+            "siamcar-export-onnx = siamcar_ros.model.onnx_export:main",
         ],
     },
 )

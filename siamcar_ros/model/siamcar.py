@@ -53,9 +53,11 @@ class SiamCARModel(nn.Module):
             raise ValueError(f"expected a B x 3 x H x W image tensor, got shape {tuple(image.shape)}")
         return self.neck(self.backbone(image))
 
-    def _head(self, search_features: list[torch.Tensor],
-              template_features: list[torch.Tensor]) -> dict[str, torch.Tensor]:
-        responses = [xcorr_depthwise(x, z) for x, z in zip(search_features, template_features)]
+    def _head(self, search_features: list[torch.Tensor], template_features: list[torch.Tensor],
+              correlate=xcorr_depthwise) -> dict[str, torch.Tensor]:
+        """Correlation per neck output, ``down``, the CAR head. ``correlate`` may be another
+        form of the depth-wise correlation (the ONNX export's, made of slices)."""
+        responses = [correlate(x, z) for x, z in zip(search_features, template_features)]
         cls, loc, cen = self.car_head(self.down(torch.cat(responses, dim=1)))
         # plain NCHW maps whatever layout the backbone ran in, so callers may .view() them
         return {"cls": cls.contiguous(), "loc": loc.contiguous(), "cen": cen.contiguous()}
