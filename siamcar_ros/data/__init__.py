@@ -23,6 +23,7 @@ from .vot import polygon_area_preserving_box, polygon_bounding_box, read_vot
 DATASET_READERS = {
     "procedural": lambda root: read_otb(root, "procedural", use_list=True),
     "heldout": lambda root: read_otb(root, "heldout", use_list=True),
+    "longterm": lambda root: read_otb(root, "longterm", use_list=True),
     "otb": read_otb,
     "uav123": read_uav123,
     "lasot": read_lasot,

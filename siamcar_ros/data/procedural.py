@@ -670,6 +670,78 @@ def generate_sequence(seed: int, length: int = 150, size: tuple[int, int] = (480
                               seed=int(seed))
 
 
+# ----------------------------------------------------------------------------- long term
+
+# attributes a long-term sequence does not draw: its own absences replace them
+_LONG_TERM_EXCLUDED = ("out_of_view", "full_occlusion")
+LONG_TERM_LENGTH = 450
+
+
+def _plan_absences(rng: np.random.Generator, length: int) -> list[tuple[int, int]]:
+    """One or two spans [start, end) in which the target is out of sight (30..90 frames each),
+    each after at least 50 frames of tracking and followed by at least 50 frames."""
+    spans, earliest = [], 50
+    for _ in range(int(rng.integers(1, 3))):
+        duration = int(rng.integers(30, 91))
+        latest = length - 50 - duration
+        if latest <= earliest:
+            break
+        start = int(rng.integers(earliest, min(latest, earliest + 150) + 1))
+        spans.append((start, start + duration))
+        earliest = start + duration + 60
+    return spans
+
+
+def _reappearance_shift(rng: np.random.Generator, gone_at: np.ndarray, back_at: np.ndarray,
+                        size: tuple[int, int]) -> np.ndarray:
+    """How far to move the rest of the path so the target comes back far from where it left."""
+    height, width = size
+    target = back_at
+    for _ in range(50):
+        target = rng.uniform([0.15 * width, 0.15 * height], [0.85 * width, 0.85 * height])
+        if np.linalg.norm(target - gone_at) >= 0.35 * min(size):
+            break
+    return target - back_at
+
+
+def generate_long_term_sequence(seed: int, length: int = LONG_TERM_LENGTH,
+                                size: tuple[int, int] = (480, 640), name: str | None = None,
+                                photos: str = "standard") -> ProceduralSequence:
+    """A long sequence in which the target leaves the view for a while (one or two spans of
+    30..90 frames, marked absent, ground truth 0 x 0) and comes back elsewhere in the frame,
+    with look-alike distractors always present; otherwise like ``generate_sequence``."""
+    if length < 200:
+        raise ValueError(f"a long-term sequence needs at least 200 frames, got {length}")
+    height, width = (int(v) for v in size)
+    rng = np.random.default_rng(int(seed))
+    drawn = set(choose_attributes(rng)) - set(_LONG_TERM_EXCLUDED) | {"similar_distractors"}
+    chosen = [a for a in ATTRIBUTES if a in drawn]
+    plan = _plan_sequence(rng, int(length), (height, width), set(chosen), photo_set(photos))
+    target = list(plan.target)
+    blur = plan.blur_length.copy()
+    absent = np.zeros(length, bool)
+    for start, end in _plan_absences(rng, int(length)):
+        gone_at = np.array([target[start - 1].cx, target[start - 1].cy])
+        shift = _reappearance_shift(rng, gone_at, np.array([target[end].cx, target[end].cy]),
+                                    (height, width))
+        for i in range(end, length):
+            half = _half_extents(np.array(target[i].width), np.array(target[i].height),
+                                 np.array(target[i].angle_deg))
+            moved = np.array([target[i].cx, target[i].cy]) + shift
+            moved = _clip_centres(moved[None], half[None], (height, width), False)[0]
+            target[i] = dataclasses.replace(target[i], cx=float(moved[0]), cy=float(moved[1]))
+        for i in range(start, end):   # far outside the canvas: not drawn at all
+            target[i] = dataclasses.replace(target[i], cx=-10.0 * width, cy=-10.0 * height)
+        absent[start:end] = True
+        blur[start:end + 1] = 0
+    plan = dataclasses.replace(plan, target=tuple(target), blur_length=blur)
+    ground_truth = np.stack([_box_of(p, plan.size) for p in plan.target])
+    ground_truth[absent] = 0.0
+    return ProceduralSequence(name=name or f"longterm_{seed}", frames=ProceduralFrames(plan),
+                              ground_truth=ground_truth, absent=absent,
+                              attributes=chosen + ["out_of_view"], seed=int(seed))
+
+
 # ----------------------------------------------------------------------------- rendering
 
 def _line_kernel(length: float, angle_deg: float) -> np.ndarray:
@@ -800,7 +872,7 @@ def write_sequence(sequence: ProceduralSequence, directory: Path, jpeg_quality: 
 def write_benchmark(root: str | Path, seed: int = 2024, num_sequences: int = 30,
                     length: int = 150, size: tuple[int, int] = (480, 640),
                     progress: bool = True, photos: str = "standard",
-                    prefix: str = "proc") -> list[str]:
+                    prefix: str = "proc", long_term: bool = False) -> list[str]:
     """Write (or keep, when already complete for these settings) the procedural benchmark.
 
     Layout: ``<root>/<name>/img/0001.jpg``, ``groundtruth_rect.txt`` (comma separated x,y,w,h),
@@ -808,12 +880,15 @@ def write_benchmark(root: str | Path, seed: int = 2024, num_sequences: int = 30,
     and ``<root>/list.txt`` the sequence names. Returns the sequence names.
 
     ``photos`` is the photograph pool (``photo_set``); the held-out benchmark is written with
-    OpenCV's sample directory, a seed of its own and ``prefix="heldout"``.
+    OpenCV's sample directory, a seed of its own and ``prefix="heldout"``; the long-term one
+    with ``long_term=True`` (``generate_long_term_sequence``) and ``prefix="longterm"``.
     """
     from tqdm import tqdm
 
     root = Path(root)
     manifest = benchmark_manifest(seed, num_sequences, length, size, photos)
+    if long_term:
+        manifest["long_term"] = True
     seeds = benchmark_sequence_seeds(seed, num_sequences)
     names = [f"{prefix}{seed}_{k:03d}" for k in range(num_sequences)]
     manifest_path = root / "benchmark.json"
@@ -824,7 +899,8 @@ def write_benchmark(root: str | Path, seed: int = 2024, num_sequences: int = 30,
     manifest_path.unlink(missing_ok=True)
     for name, sequence_seed in tqdm(list(zip(names, seeds)), desc="procedural benchmark",
                                     unit="seq", disable=not progress):
-        sequence = generate_sequence(sequence_seed, length, size, name=name, photos=photos)
+        generate = generate_long_term_sequence if long_term else generate_sequence
+        sequence = generate(sequence_seed, length, size, name=name, photos=photos)
         write_sequence(sequence, root / name)
     (root / "list.txt").write_text("".join(f"{n}\n" for n in names))
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")

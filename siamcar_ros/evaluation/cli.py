@@ -4,6 +4,7 @@ Examples::
 
     siamcar-eval                                   # standing procedural benchmark, all trackers
     siamcar-eval --dataset heldout                 # held-out benchmark (OpenCV's photographs)
+    siamcar-eval --dataset longterm --trackers siamcar siamcar-lt   # long-term benchmark
     siamcar-eval --dataset otb --root /data/OTB100 --trackers siamcar csrt \
         --checkpoint model_general.pth --preset OTB100 --workers 2
 """
@@ -15,7 +16,8 @@ import os
 import sys
 from pathlib import Path
 
-from .ope import TRACKER_KINDS, TrackerSpec, build_tracker, run_trackers, score_tracker
+from .ope import (SIAMCAR_KINDS, TRACKER_KINDS, TrackerSpec, build_tracker, long_term_scores,
+                  run_trackers, score_tracker)
 from siamcar_ros.data import DATASET_NAMES, DatasetError, TrackingDataset, open_dataset
 
 def _node_lost_threshold() -> float:
@@ -25,8 +27,10 @@ def _node_lost_threshold() -> float:
 
 DEFAULT_PROCEDURAL_ROOT = Path("out/procedural")
 DEFAULT_HELDOUT_ROOT = Path("out/heldout")
+DEFAULT_LONG_TERM_ROOT = Path("out/longterm")
 DEFAULT_RESULTS = Path("out/results")
-STANDING_SEED, HELDOUT_SEED = 2024, 2025
+STANDING_SEED, HELDOUT_SEED, LONG_TERM_SEED = 2024, 2025, 2026
+LONG_TERM_SEQUENCES = 20
 # where scripts/get_heldout_photos.sh puts OpenCV's sample photographs, then Debian's opencv-doc
 HELDOUT_PHOTO_DIRS = (Path("data/opencv-samples"), Path("/usr/share/doc/opencv-doc/examples/data"))
 DEFAULT_LOST_THRESHOLD = _node_lost_threshold()
@@ -58,8 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="OpenCV's sample photographs for --dataset heldout (default: the first "
                            f"of {', '.join(str(p) for p in HELDOUT_PHOTO_DIRS)} that exists; "
                            "scripts/get_heldout_photos.sh fetches them)")
-    data.add_argument("--procedural-sequences", type=int, default=30)
-    data.add_argument("--procedural-length", type=int, default=150)
+    data.add_argument("--procedural-sequences", type=int, default=None,
+                      help=f"benchmark sequences (default 30; longterm {LONG_TERM_SEQUENCES})")
+    data.add_argument("--procedural-length", type=int, default=None,
+                      help="frames per sequence (default 150; longterm 450)")
     data.add_argument("--procedural-size", type=parse_size, default=(480, 640), metavar="HxW")
 
     trackers = parser.add_argument_group("trackers")
@@ -93,10 +99,10 @@ def _tracker_specs(args) -> list[TrackerSpec]:
     threads = max(1, (os.cpu_count() or 1) // args.workers) if args.workers > 1 else None
     specs = []
     for kind in dict.fromkeys(args.trackers):      # keep order, drop repeats
-        if kind == "siamcar":
-            specs.append(TrackerSpec("siamcar", args.siamcar_name, args.checkpoint,
-                                     args.backbone, args.strategy, args.preset, args.device,
-                                     threads))
+        if kind in SIAMCAR_KINDS:
+            name = args.siamcar_name + kind[len("siamcar"):]
+            specs.append(TrackerSpec(kind, name, args.checkpoint, args.backbone, args.strategy,
+                                     args.preset, args.device, threads))
         else:
             specs.append(TrackerSpec(kind))
     return specs
@@ -108,13 +114,21 @@ def _load_dataset(args) -> TrackingDataset:
         from siamcar_ros.data.procedural import write_benchmark
         root = root or DEFAULT_PROCEDURAL_ROOT
         seed = STANDING_SEED if args.procedural_seed is None else args.procedural_seed
-        write_benchmark(root, seed, args.procedural_sequences,
-                        args.procedural_length, args.procedural_size, progress=not args.quiet)
+        write_benchmark(root, seed, args.procedural_sequences or 30,
+                        args.procedural_length or 150, args.procedural_size, progress=not args.quiet)
+    elif args.dataset == "longterm":
+        from siamcar_ros.data.procedural import LONG_TERM_LENGTH, write_benchmark
+        root = root or DEFAULT_LONG_TERM_ROOT
+        seed = LONG_TERM_SEED if args.procedural_seed is None else args.procedural_seed
+        count = LONG_TERM_SEQUENCES if args.procedural_sequences is None else args.procedural_sequences
+        length = LONG_TERM_LENGTH if args.procedural_length is None else args.procedural_length
+        write_benchmark(root, seed, count, length, args.procedural_size, progress=not args.quiet,
+                        prefix="longterm", long_term=True)
     elif args.dataset == "heldout":
         from siamcar_ros.data.procedural import write_benchmark
         root = root or DEFAULT_HELDOUT_ROOT
         seed = HELDOUT_SEED if args.procedural_seed is None else args.procedural_seed
-        write_benchmark(root, seed, args.procedural_sequences, args.procedural_length,
+        write_benchmark(root, seed, args.procedural_sequences or 30, args.procedural_length or 150,
                         args.procedural_size, progress=not args.quiet,
                         photos=str(heldout_photo_dir(args.heldout_photos)), prefix="heldout")
     elif root is None:
@@ -150,8 +164,9 @@ def _check_args(parser: argparse.ArgumentParser, args) -> None:
     if args.limit is not None and args.limit < 1:
         parser.error(f"--limit must be at least 1, got {args.limit}")
     siamcar_options = [args.checkpoint, args.backbone, args.strategy, args.preset]
-    if "siamcar" not in args.trackers and any(o is not None for o in siamcar_options):
-        parser.error("--checkpoint/--backbone/--strategy/--preset need 'siamcar' in --trackers")
+    if not set(SIAMCAR_KINDS) & set(args.trackers) and any(o is not None for o in siamcar_options):
+        parser.error("--checkpoint/--backbone/--strategy/--preset need 'siamcar' or 'siamcar-lt' "
+                     "in --trackers")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,7 +199,16 @@ def _report(dataset: TrackingDataset, specs: list[TrackerSpec], results: Path,
         return 0
     reports = build_reports({spec.name: score_tracker(dataset, spec.name, results)
                              for spec in specs}, lost_threshold)
-    print(write_report(dataset.name, reports, out_dir))
+    text = write_report(dataset.name, reports, out_dir)
+    if dataset.name == "longterm":
+        from .report import long_term_table
+        scored = {spec.name: long_term_scores(dataset, spec.name, results) for spec in specs}
+        table = long_term_table(dataset.name, {k: v for k, v in scored.items() if v is not None},
+                                lost_threshold)
+        text += "\n" + table
+        with open(out_dir / "report.md", "a", encoding="utf-8") as stream:
+            stream.write("\n" + table)
+    print(text)
     print(f"report.md, report.json and plots written to {out_dir}")
     return 0
 

@@ -287,3 +287,100 @@ def summarise_by_attribute(scores: Sequence[SequenceScore]) -> dict[str, Summary
         if having:
             by_attribute[name] = summarise(having)
     return by_attribute
+
+
+# ----------------------------------------------------------------------------- long term
+
+LONG_TERM_THRESHOLDS = np.round(np.linspace(0.0, 1.0, 101), 2)
+
+
+@dataclasses.dataclass(frozen=True)
+class LongTermSequence:
+    """Per-frame overlap (0 where the target is absent), presence and confidence of one
+    sequence, the initial frame left out."""
+
+    name: str
+    ious: np.ndarray
+    present: np.ndarray
+    confidences: np.ndarray
+
+
+def long_term_sequence(name: str, predicted, ground_truth, absent, confidences,
+                       image_size: tuple[float, float] | None = None) -> LongTermSequence:
+    predicted = _as_boxes(predicted, f"{name} predictions")[1:]
+    ground_truth = _as_boxes(ground_truth, f"{name} ground truth")[1:]
+    present = ~np.asarray(absent, bool)[1:] & np.all(np.isfinite(ground_truth), axis=1) \
+        & np.all(ground_truth[:, 2:] > 0, axis=1)
+    ious = np.zeros(len(ground_truth))
+    ious[present] = iou(predicted[present], ground_truth[present], image_size)
+    confidences = np.nan_to_num(np.asarray(confidences, np.float64)[1:], nan=0.0)
+    return LongTermSequence(name, ious, present, confidences)
+
+
+def long_term_curves(sequences: Sequence[LongTermSequence],
+                     thresholds: np.ndarray = LONG_TERM_THRESHOLDS):
+    """Tracking precision, recall and F-score per confidence threshold, as the VOT long-term
+    challenge defines them: at threshold t the tracker reports the frames whose confidence
+    is >= t; precision is the mean overlap over reported frames (0 where the target is
+    absent), recall the summed overlap of reported frames over the frames where the target is
+    present; both are averaged over sequences (precision over those reporting any frame)."""
+    precision, recall = np.zeros(len(thresholds)), np.zeros(len(thresholds))
+    for k, threshold in enumerate(thresholds):
+        per_precision, per_recall = [], []
+        for s in sequences:
+            reported = s.confidences >= threshold
+            if reported.any():
+                per_precision.append(float(s.ious[reported].mean()))
+            if s.present.any():
+                per_recall.append(float(s.ious[reported & s.present].sum() / s.present.sum()))
+        precision[k] = np.mean(per_precision) if per_precision else 0.0
+        recall[k] = np.mean(per_recall) if per_recall else 0.0
+    denominator = np.where(precision + recall > 0, precision + recall, 1.0)
+    return precision, recall, 2 * precision * recall / denominator
+
+
+@dataclasses.dataclass(frozen=True)
+class ReacquisitionSummary:
+    """What happens after the target comes back, and whenever the tracker starts reporting
+    again after a gap: delays in frames from each reappearance to the first reported frame with
+    IoU > 0.5 (None: never, before it left again or the sequence ended), and how many of the
+    tracker's re-acquisitions (reporting again after ``gap`` or more silent frames) landed on
+    something else (IoU < 0.1, or the target absent)."""
+
+    delays: tuple
+    reacquisitions: int
+    false_reacquisitions: int
+
+    @property
+    def median_delay(self) -> float | None:
+        found = [d for d in self.delays if d is not None]
+        return float(np.median(found)) if found else None
+
+    @property
+    def never(self) -> int:
+        return sum(d is None for d in self.delays)
+
+    @property
+    def false_rate(self) -> float | None:
+        return self.false_reacquisitions / self.reacquisitions if self.reacquisitions else None
+
+
+def reacquisition_summary(sequences: Sequence[LongTermSequence], threshold: float,
+                          gap: int = 10) -> ReacquisitionSummary:
+    delays, events, false = [], 0, 0
+    for s in sequences:
+        reported = s.confidences >= threshold
+        found = reported & (s.ious > ON_TARGET_IOU)
+        returns = np.flatnonzero(s.present[1:] & ~s.present[:-1]) + 1
+        for start in returns:
+            gone_again = np.flatnonzero(~s.present[start:])
+            end = start + (int(gone_again[0]) if len(gone_again) else len(s.present) - start)
+            hit = np.flatnonzero(found[start:end])
+            delays.append(int(hit[0]) if len(hit) else None)
+        silent = 0
+        for k, on in enumerate(reported):
+            if on and silent >= gap:
+                events += 1
+                false += int(not s.present[k] or s.ious[k] < OFF_TARGET_IOU)
+            silent = 0 if on else silent + 1
+    return ReacquisitionSummary(tuple(delays), events, false)

@@ -26,12 +26,13 @@ from pathlib import Path
 import numpy as np
 
 from .baselines import BASELINES, OpenCVTracker
-from .metrics import SequenceScore, score_sequence
+from .metrics import LongTermSequence, SequenceScore, long_term_sequence, score_sequence
 from siamcar_ros.data import (DatasetError, Protocol, TrackingDataset, TrackingSequence, read_boxes,
                       read_number_rows)
 
 LOG = logging.getLogger(__name__)
-TRACKER_KINDS = ("siamcar", *BASELINES)
+TRACKER_KINDS = ("siamcar", "siamcar-lt", *BASELINES)
+SIAMCAR_KINDS = ("siamcar", "siamcar-lt")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +60,31 @@ def build_tracker(spec: TrackerSpec):
     """A fresh tracker object with init(frame, xywh) / track(frame)."""
     if spec.kind in BASELINES:
         return OpenCVTracker(spec.kind)
+    if spec.kind == "siamcar-lt":
+        return LongTermTracker(_siamcar_tracker(spec))
     return _siamcar_tracker(spec)
+
+
+class LongTermTracker:
+    """``siamcar-lt``: the tracker inside a TrackingSession with loss detection and
+    re-detection (library defaults, the node's default loss threshold). It reports a confidence
+    only while TRACKING: 0 while the target is declared lost or searched for, as long-term
+    toolkits read a tracker that says the target is not there."""
+
+    def __init__(self, tracker):
+        from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
+        from siamcar_ros.tracking.session import LossSettings, TrackingSession
+
+        self.session = TrackingSession(tracker, LossSettings(DEFAULT_LOST_THRESHOLD))
+
+    def init(self, frame, bbox) -> None:
+        self.session.start(frame, bbox)
+
+    def track(self, frame):
+        from .baselines import BaselineResult
+
+        result = self.session.step(frame)
+        return BaselineResult(bbox=result.bbox, confidence=result.confidence if result.has_target else 0.0)
 
 
 @functools.lru_cache(maxsize=4)
@@ -243,6 +268,24 @@ def run_trackers(dataset: TrackingDataset, specs: Sequence[TrackerSpec], results
 
 
 # ----------------------------------------------------------------------------- scoring
+
+def long_term_scores(dataset: TrackingDataset, tracker: str,
+                     results_root: Path) -> list[LongTermSequence] | None:
+    """Per-frame overlaps, presence and confidences of one tracker's stored results, for the
+    long-term measures; None when the tracker stored no confidences."""
+    store = store_for(dataset, results_root)
+    sequences = []
+    for sequence in dataset:
+        if not sequence.has_full_ground_truth:
+            continue
+        confidences = store.read_confidences(tracker, sequence.name, len(sequence))
+        if confidences is None:
+            return None
+        boxes = store.read_boxes(tracker, sequence.name, len(sequence))
+        sequences.append(long_term_sequence(sequence.name, boxes, sequence.ground_truth,
+                                            sequence.absent, confidences))
+    return sequences
+
 
 def score_tracker(dataset: TrackingDataset, tracker: str,
                   results_root: Path) -> list[SequenceScore]:

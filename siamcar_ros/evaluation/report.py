@@ -141,3 +141,30 @@ def write_report(dataset: str, reports: list[TrackerReport], out_dir: Path) -> s
     (out_dir / "report.json").write_text(json.dumps(report_json(dataset, reports), indent=1))
     plot_curves(dataset, reports, out_dir)
     return table
+
+
+def long_term_table(dataset: str, by_tracker: dict, threshold: float) -> str:
+    """The long-term measures per tracker: best F-score over confidence thresholds with its
+    precision, recall and threshold; reappearances and the delay until the target is found
+    again; re-acquisitions (reporting again after a silent gap, at ``threshold``) and how many
+    were on something else."""
+    from .metrics import long_term_curves, reacquisition_summary
+
+    lines = [f"### {dataset}: long-term measures (reporting threshold {threshold:g} for "
+             "re-acquisitions)", "",
+             "| Tracker | F-score | Precision | Recall | at confidence | Reappearances | "
+             "Found again | Median delay (frames) | Re-acquisitions | False |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, sequences in by_tracker.items():
+        precision, recall, f_score = long_term_curves(sequences)
+        best = int(np.argmax(f_score))
+        from .metrics import LONG_TERM_THRESHOLDS
+        summary = reacquisition_summary(sequences, threshold)
+        delay = "-" if summary.median_delay is None else f"{summary.median_delay:g}"
+        false = "-" if summary.false_rate is None else \
+            f"{summary.false_reacquisitions} ({100 * summary.false_rate:.1f} %)"
+        lines.append(f"| {name} | {f_score[best]:.3f} | {precision[best]:.3f} | {recall[best]:.3f} | "
+                     f"{LONG_TERM_THRESHOLDS[best]:.2f} | {len(summary.delays)} | "
+                     f"{len(summary.delays) - summary.never} | {delay} | {summary.reacquisitions} | "
+                     f"{false} |")
+    return "\n".join(lines) + "\n"

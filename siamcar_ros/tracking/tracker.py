@@ -35,7 +35,7 @@ from .device import resolve_half, select_device
 from .inputs import TrackerInputError, as_bgr_frame, check_box
 from .params import TrackerParams
 
-__all__ = ["SiamCARTracker", "TrackResult", "TargetState", "TrackerInputError",
+__all__ = ["Candidate", "SiamCARTracker", "TrackResult", "TargetState", "TrackerInputError",
            "TrackerStateError", "next_target_state", "as_params"]
 
 LOGGER = logging.getLogger(__name__)
@@ -61,6 +61,20 @@ class TrackResult:
     centerness: float
     maps: dict[str, Any] | None = None
     foreground: float = 0.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Where a re-detection crop sees the target best: score (peak cls x centre-ness, 0..1),
+    centre (cx, cy) and size (w, h) in image pixels."""
+
+    score: float
+    center: tuple[float, float]
+    size: tuple[float, float]
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        return box_from_state(self.center, self.size)
 
 
 @dataclass(frozen=True)
@@ -235,6 +249,55 @@ class SiamCARTracker:
         self.last_timings = {"crop": cropped - started, "network": networked - cropped,
                              "decode": finished - networked}
         return result
+
+    def search_side(self) -> int:
+        """Image pixels one search crop covers at the target's current size."""
+        state = self._require_state()
+        s_z = context_side(state.size, state.context_amount)
+        return max(1, int(round(s_z * self.geometry.search_size / self.geometry.template_size)))
+
+    def detect(self, frame_bgr: np.ndarray, centers) -> list[Candidate]:
+        """Look for the target in search crops centred at ``centers`` (image pixels), at its
+        current scale, against the template of ``init``: per crop, the cell of highest
+        cls x centre-ness (no cosine window, no motion penalty: the target may be anywhere)
+        and the box regressed there. The target state does not change."""
+        state = self._require_state()
+        frame = as_bgr_frame(frame_bgr)
+        side = self.search_side()
+        scale = self.geometry.search_size / side
+        candidates = []
+        with torch.no_grad():
+            for center in centers:
+                search = self._crop(frame, crop_window(tuple(center), side), self.geometry.search_size,
+                                     self._pad_value, self._host_pad_value)
+                cls, cen, loc = self._run_network(self._to_model_dtype(search))
+                candidates.append(self._candidate(cls, cen, loc, center, scale, state.size))
+        return candidates
+
+    def _candidate(self, cls, cen, loc, center, scale, size) -> "Candidate":
+        score_map = cls / (1.0 + np.exp(-cen))
+        row, col = np.unravel_index(int(np.argmax(score_map)), score_map.shape)
+        offset, stride = self.geometry.offset, self.geometry.stride
+        left, top, right, bottom = (float(v) for v in loc[:, row, col])
+        x = offset + stride * col + (right - left) / 2.0
+        y = offset + stride * row + (bottom - top) / 2.0
+        middle = (self.geometry.search_size - 1) / 2.0
+        found = (center[0] + (x - middle) / scale, center[1] + (y - middle) / scale)
+        # the regressed size, kept within a factor 2 of the size the target was last tracked at
+        width = float(np.clip((left + right) / scale, size[0] / 2, size[0] * 2))
+        height = float(np.clip((top + bottom) / scale, size[1] / 2, size[1] * 2))
+        return Candidate(float(score_map[row, col]), found, (width, height))
+
+    def relocate(self, center, size=None) -> None:
+        """Move the target to ``center`` (and ``size``) in image pixels, keeping the template
+        of ``init``: tracking goes on from there (re-acquisition after a loss)."""
+        state = self._require_state()
+        width, height = state.frame_size
+        new_center = (float(np.clip(center[0], 0, width)), float(np.clip(center[1], 0, height)))
+        new_size = state.size if size is None else (
+            float(np.clip(size[0], MIN_TARGET_SIZE, max(width, MIN_TARGET_SIZE))),
+            float(np.clip(size[1], MIN_TARGET_SIZE, max(height, MIN_TARGET_SIZE))))
+        self._state = TargetState(new_center, new_size, state.frame_size, state.context_amount)
 
     # ---------------------------------------------------------------- steps
     def _require_state(self) -> TargetState:

@@ -1,0 +1,288 @@
+"""A tracking session: the tracker plus what turns its per-frame answer into something a robot
+can act on: the target state (TRACKING / LOST / SEARCHING), loss detection, re-detection over
+the whole frame after a loss, catch-up over frames that arrived while the target was being
+picked, and the follow-me figures. Plain Python: frames in, one ``SessionResult`` out.
+
+States (values match ``TrackerStatus.msg``):
+
+- IDLE: no target (not started, stopped).
+- TRACKING: the local tracker follows the target; the result carries its box.
+- LOST: the confidence stayed under ``lost_threshold`` for ``lost_patience`` frames. Without
+  re-detection the local tracker keeps running and the first confident frame returns to
+  TRACKING; with it, the next frame starts SEARCHING.
+- SEARCHING: the local tracker is no longer trusted. Search crops at the target's last scale
+  are tiled over the frame, nearest the last position first, widening ring by ring to the
+  whole frame and starting over; at most ``crops_per_frame`` crops run per frame, so a
+  searching frame costs a bounded multiple of a tracking one. The score of a crop is its peak
+  cls x centre-ness, without the cosine window and the motion penalties. A crop scoring
+  ``reacquire_threshold`` or more makes a candidate; the next frames check it with a crop
+  centred on it, and after ``reacquire_frames`` consecutive confident checks tracking
+  restarts there with the first template.
+
+While LOST or SEARCHING the result's box is the last tracked box and ``has_target`` is False:
+the node publishes no hypothesis then.
+"""
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .tracker import Candidate, SiamCARTracker
+
+__all__ = ["FollowFigures", "LossSettings", "RedetectionSettings", "SessionResult",
+           "TrackState", "TrackingSession", "follow_figures", "search_tiles"]
+
+
+class TrackState(enum.IntEnum):
+    IDLE = 0
+    TRACKING = 1
+    LOST = 2
+    SEARCHING = 3
+
+
+@dataclass(frozen=True)
+class LossSettings:
+    lost_threshold: float = 0.5
+    lost_patience: int = 10
+
+    def __post_init__(self):
+        if not 0.0 <= float(self.lost_threshold) <= 1.0:
+            raise ValueError(f"lost_threshold must be within 0..1, got {self.lost_threshold!r}")
+        if int(self.lost_patience) < 1:
+            raise ValueError(f"lost_patience must be >= 1, got {self.lost_patience!r}")
+
+
+@dataclass(frozen=True)
+class RedetectionSettings:
+    enabled: bool = True
+    reacquire_threshold: float = 0.7      # a candidate must score this (0..1) ...
+    reacquire_frames: int = 3             # ... on this many consecutive frames
+    crops_per_frame: int = 2              # search crops per frame while SEARCHING (cost bound)
+
+    def __post_init__(self):
+        if not 0.0 < float(self.reacquire_threshold) <= 1.0:
+            raise ValueError(f"reacquire_threshold must be within (0, 1], got {self.reacquire_threshold!r}")
+        if int(self.reacquire_frames) < 1:
+            raise ValueError(f"reacquire_frames must be >= 1, got {self.reacquire_frames!r}")
+        if not 1 <= int(self.crops_per_frame) <= 64:
+            raise ValueError(f"crops_per_frame must be within 1..64, got {self.crops_per_frame!r}")
+
+
+@dataclass(frozen=True)
+class FollowFigures:
+    offset_x: float  # box centre vs image centre, -1 (left border) .. +1 (right border)
+    offset_y: float  # -1 (top) .. +1 (bottom)
+    area_fraction: float  # box area / image area, 0..1
+
+
+def follow_figures(bbox_xywh, image_width: int, image_height: int) -> FollowFigures:
+    """What a follow-me controller steers on, from a box (x, y, w, h) in image pixels."""
+    x, y, w, h = (float(v) for v in bbox_xywh)
+    half_w, half_h = image_width / 2.0, image_height / 2.0
+    offset_x = (x + w / 2.0 - half_w) / half_w
+    offset_y = (y + h / 2.0 - half_h) / half_h
+    area = max(w, 0.0) * max(h, 0.0) / float(image_width * image_height)
+    return FollowFigures(_clip(offset_x, -1.0, 1.0), _clip(offset_y, -1.0, 1.0), _clip(area, 0.0, 1.0))
+
+
+def _clip(value: float, low: float, high: float) -> float:
+    return min(max(value, low), high)
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    """One processed frame. ``bbox`` is the tracked box (the last one while LOST or
+    SEARCHING, when ``has_target`` is False); ``confidence`` is the tracker's (TRACKING, LOST)
+    or the best search crop's score (SEARCHING); ``change`` is the new state when it changed
+    on this frame, with ``message`` saying why; ``crops`` counts the network passes run."""
+
+    state: TrackState
+    bbox: tuple[float, float, float, float]
+    confidence: float
+    centerness: float
+    frames_since_loss: int
+    change: TrackState | None = None
+    message: str = ""
+    crops: int = 1
+
+    @property
+    def has_target(self) -> bool:
+        return self.state == TrackState.TRACKING
+
+
+def search_tiles(frame_size: tuple[int, int], step: float, origin) -> list[tuple[float, float]]:
+    """Centres of search crops spaced ``step`` apart covering a (width, height) frame, nearest
+    ``origin`` first (rings widening to the whole frame)."""
+    width, height = frame_size
+    step = max(float(step), 1.0)
+
+    def axis(length: int) -> np.ndarray:
+        count = max(1, int(np.ceil(length / step)))
+        return (np.arange(count) + 0.5) * (length / count)
+
+    xs, ys = np.meshgrid(axis(width), axis(height))
+    centres = np.stack([xs.ravel(), ys.ravel()], axis=1)
+    order = np.argsort(np.hypot(centres[:, 0] - origin[0], centres[:, 1] - origin[1]), kind="stable")
+    return [tuple(float(v) for v in centres[k]) for k in order]
+
+
+class TrackingSession:
+    """The tracker under a state machine with loss detection and re-detection."""
+
+    def __init__(self, tracker: SiamCARTracker, loss: LossSettings | None = None,
+                 redetection: RedetectionSettings | None = None):
+        self.tracker = tracker
+        self.loss = loss or LossSettings()
+        self.redetection = redetection or RedetectionSettings()
+        self.state = TrackState.IDLE
+        self._clear()
+
+    def _clear(self) -> None:
+        self._misses = 0
+        self._frames_since_loss = 0
+        self._bbox: tuple[float, float, float, float] | None = None
+        self._confidence = self._centerness = 0.0
+        self._tiles: list[tuple[float, float]] = []
+        self._next_tile = 0
+        self._candidate: Candidate | None = None
+        self._streak = 0
+
+    # ------------------------------------------------------------------ settings and control
+    def configure(self, loss: LossSettings | None = None,
+                  redetection: RedetectionSettings | None = None) -> None:
+        """New settings from the next frame on (the state is kept)."""
+        self.loss = loss or self.loss
+        self.redetection = redetection or self.redetection
+        if not self.redetection.enabled and self.state == TrackState.SEARCHING:
+            self.state = TrackState.LOST
+
+    def start(self, frame: np.ndarray, bbox_xywh) -> None:
+        """Initialise on ``bbox_xywh`` of ``frame`` (the tracker's checks apply; on an error
+        the session keeps its previous state)."""
+        self.tracker.init(frame, bbox_xywh)
+        self._clear()
+        self.state = TrackState.TRACKING
+        self._bbox = tuple(float(v) for v in bbox_xywh)
+        self._confidence = self._centerness = 1.0
+
+    def stop(self) -> None:
+        self.tracker.reset()
+        self.state = TrackState.IDLE
+        self._clear()
+
+    @property
+    def bbox(self):
+        return self._bbox
+
+    @property
+    def confidence(self) -> float:
+        return self._confidence
+
+    @property
+    def centerness(self) -> float:
+        return self._centerness
+
+    @property
+    def frames_since_loss(self) -> int:
+        return self._frames_since_loss
+
+    def catch_up(self, frames: Iterable[np.ndarray], budget_s: float) -> int:
+        """Track silently through ``frames`` (older to newer) for at most ``budget_s`` seconds;
+        returns how many were tracked. Frames of another size are skipped."""
+        started, done = time.monotonic(), 0
+        for frame in frames:
+            if time.monotonic() - started > budget_s:
+                break
+            if frame is None or (frame.shape[1], frame.shape[0]) != self.tracker.state.frame_size:
+                continue
+            self.step(frame)
+            done += 1
+        return done
+
+    # ------------------------------------------------------------------------- one frame
+    def step(self, frame: np.ndarray) -> SessionResult:
+        """Process one frame. Raises TrackerStateError while IDLE and TrackerInputError for a
+        bad frame (the session is then unchanged)."""
+        if self.state == TrackState.SEARCHING:
+            return self._search(frame)
+        if self.state == TrackState.LOST and self.redetection.enabled:
+            return self._begin_search(frame)
+        return self._track(frame)
+
+    def _result(self, change: TrackState | None = None, message: str = "", crops: int = 1) -> SessionResult:
+        return SessionResult(self.state, self._bbox, self._confidence, self._centerness,
+                             self._frames_since_loss, change, message, crops)
+
+    def _track(self, frame: np.ndarray) -> SessionResult:
+        result = self.tracker.track(frame)
+        self._bbox = tuple(float(v) for v in result.bbox)
+        self._confidence, self._centerness = float(result.confidence), float(result.centerness)
+        if self._confidence >= self.loss.lost_threshold:
+            self._misses = 0
+            if self.state == TrackState.LOST:
+                self.state, self._frames_since_loss = TrackState.TRACKING, 0
+                return self._result(TrackState.TRACKING, "target recovered")
+            return self._result()
+        self._misses += 1
+        if self.state == TrackState.LOST:
+            self._frames_since_loss += 1
+        elif self._misses >= self.loss.lost_patience:
+            self.state, self._frames_since_loss = TrackState.LOST, 0
+            return self._result(TrackState.LOST, f"target lost: confidence below "
+                                f"{self.loss.lost_threshold:g} for {self.loss.lost_patience} frames")
+        return self._result()
+
+    def _begin_search(self, frame: np.ndarray) -> SessionResult:
+        state = self.tracker.state
+        geometry = self.tracker.geometry
+        # the part of a search crop whose cells can hold the target's centre
+        coverage = geometry.stride * (geometry.score_size - 1) / geometry.search_size
+        self._tiles = search_tiles(state.frame_size, coverage * self.tracker.search_side(), state.center)
+        self._next_tile, self._candidate, self._streak = 0, None, 0
+        self.state = TrackState.SEARCHING
+        result = self._search(frame)
+        return replace(result, change=TrackState.SEARCHING,
+                       message=f"searching the whole frame ({len(self._tiles)} crops, "
+                               f"{self.redetection.crops_per_frame} per frame)")
+
+    def _next_tiles(self, count: int) -> list[tuple[float, float]]:
+        picked = []
+        for _ in range(min(count, len(self._tiles))):
+            picked.append(self._tiles[self._next_tile])
+            self._next_tile = (self._next_tile + 1) % len(self._tiles)
+        return picked
+
+    def _search(self, frame: np.ndarray) -> SessionResult:
+        settings = self.redetection
+        centres = [self._candidate.center] if self._candidate is not None else []
+        centres += self._next_tiles(settings.crops_per_frame - len(centres))
+        found = self.tracker.detect(frame, centres)
+        self._frames_since_loss += 1
+        checked = found[0] if self._candidate is not None else None
+        best = max(found, key=lambda c: c.score)
+        if checked is not None and checked.score >= settings.reacquire_threshold:
+            self._candidate, self._streak = checked, self._streak + 1
+        elif best.score >= settings.reacquire_threshold:
+            self._candidate, self._streak = best, 1
+        else:
+            self._candidate, self._streak = None, 0
+        self._confidence, self._centerness = float(best.score), 0.0
+        if self._candidate is not None and self._streak >= settings.reacquire_frames:
+            return self._reacquire(len(centres))
+        return self._result(crops=len(centres))
+
+    def _reacquire(self, crops: int) -> SessionResult:
+        candidate = self._candidate
+        self.tracker.relocate(candidate.center, candidate.size)
+        self._bbox = candidate.bbox
+        self._confidence = float(candidate.score)
+        lost_for = self._frames_since_loss
+        self.state, self._misses, self._frames_since_loss = TrackState.TRACKING, 0, 0
+        self._candidate, self._streak = None, 0
+        return self._result(TrackState.TRACKING,
+                            f"target re-acquired after {lost_for} frames (score {candidate.score:.2f})",
+                            crops)
