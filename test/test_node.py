@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
+
 from node_test_support import (
     HEIGHT,
     WIDTH,
@@ -128,18 +130,19 @@ def test_runtime_tracking_parameters_are_accepted_and_bad_ones_refused(harness, 
     assert not bad.successful and "lost_threshold" in bad.reason and "0..1" in bad.reason
     model_change = harness.set_parameters(checkpoint="/elsewhere/model.pth")[0]
     assert not model_change.successful and "cleanup" in model_change.reason
-    assert harness.node.get_parameter("lost_threshold").value == pytest.approx(0.2)
+    assert harness.node.get_parameter("lost_threshold").value == pytest.approx(DEFAULT_LOST_THRESHOLD)
     # Applied from the next processed frame.
     harness.start_tracking(fresh)
     harness.publish_and_wait_detection(scene(1)[0], fresh + FRAME_NS)
     assert harness.node._params.penalty_k == pytest.approx(0.1)
-    assert harness.node._monitor.lost_patience == 3
+    assert harness.node._session.loss.lost_patience == 3
     assert harness.set_parameters(penalty_k=-1.0, window_influence=-1.0, preset="", lost_patience=10)[0].successful
 
 
 def test_target_lost_when_confidence_stays_below_threshold_then_recovers(harness, fresh):
     harness.start_tracking(fresh)
-    assert harness.set_parameters(lost_threshold=1.0, lost_patience=2)[0].successful  # nothing reaches 1.0
+    # without re-detection the local tracker goes on while LOST
+    assert harness.set_parameters(lost_threshold=1.0, lost_patience=2, redetection=False)[0].successful
     for step in range(1, 4):
         harness.publish_and_wait_detection(scene(step)[0], fresh + step * FRAME_NS)
     lost = harness.status_with("target lost")
@@ -149,7 +152,8 @@ def test_target_lost_when_confidence_stays_below_threshold_then_recovers(harness
     assert harness.set_parameters(lost_threshold=0.0)[0].successful
     harness.publish_and_wait_detection(scene(4)[0], fresh + 4 * FRAME_NS)
     assert harness.status_with("target recovered").state == 1
-    assert harness.set_parameters(lost_threshold=0.2, lost_patience=10)[0].successful
+    assert harness.set_parameters(lost_threshold=DEFAULT_LOST_THRESHOLD, lost_patience=10,
+                                  redetection=True)[0].successful
 
 
 def test_debug_image_is_published_only_while_subscribed(harness, fresh):

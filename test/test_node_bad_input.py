@@ -48,7 +48,7 @@ def still_tracking(harness, stamp_ns):
     """A good frame after the bad input is still tracked and published."""
     detection = harness.publish_and_wait_detection(scene(3)[0], stamp_ns)
     assert detection.bbox.size_x > 0
-    assert harness.node._monitor.state == TRACKING
+    assert harness.node._session.state == TRACKING
 
 
 def test_unsupported_encoding_is_refused_by_name(harness, tracking):
@@ -100,7 +100,7 @@ def test_init_before_any_image_is_refused(idle):
     idle.node._buffer.clear()
     idle.init_pub.publish(init_message(scene(0)[1], 0))
     assert "no image received yet" in idle.status_with("init box refused").message
-    assert idle.node._monitor.state == 0
+    assert idle.node._session.state == 0
 
 
 def test_init_stamp_older_than_the_buffer_is_refused(harness, tracking):

@@ -1,4 +1,4 @@
-"""The node's frame buffer, loss monitor, init-box checks and follow-me figures (no ROS)."""
+"""The node's frame buffer, init-box checks and overlay (no ROS)."""
 
 import math
 
@@ -8,7 +8,7 @@ import pytest
 from siamcar_ros.ros.frame_buffer import FrameBuffer, FrameLookupError, FrameOrderError
 from siamcar_ros.ros.init_box import InitBoxError, init_box_to_xywh
 from siamcar_ros.ros.overlay import draw_overlay
-from siamcar_ros.ros.target_state import LossMonitor, TrackingState, follow_figures
+from siamcar_ros.tracking.session import TrackState as TrackingState
 
 MS = 1_000_000
 
@@ -72,28 +72,6 @@ def test_newer_than_and_mark_taken():
     buffer.mark_taken(newer[0].sequence)
     frame, skipped = buffer.take_newest()
     assert frame.message == "frame30" and skipped == 0
-
-
-def test_loss_monitor_goes_lost_after_patience_and_recovers():
-    monitor = LossMonitor(lost_threshold=0.5, lost_patience=3)
-    assert monitor.update(0.0) is None and monitor.state == TrackingState.IDLE
-    monitor.start()
-    assert [monitor.update(c) for c in (0.1, 0.1)] == [None, None]
-    assert monitor.update(0.9) is None  # a good frame resets the count
-    assert [monitor.update(c) for c in (0.1, 0.1, 0.1)] == [None, None, TrackingState.LOST]
-    assert monitor.update(0.2) is None and monitor.state == TrackingState.LOST
-    assert monitor.update(0.6) == TrackingState.TRACKING
-    monitor.stop()
-    assert monitor.state == TrackingState.IDLE
-
-
-def test_follow_figures_are_normalised_offsets_and_area():
-    centred = follow_figures((270, 190, 100, 100), 640, 480)
-    assert centred.offset_x == pytest.approx(0.0) and centred.offset_y == pytest.approx(0.0)
-    assert centred.area_fraction == pytest.approx(100 * 100 / (640 * 480))
-    corner = follow_figures((0, 0, 2, 2), 640, 480)
-    assert corner.offset_x == pytest.approx(-1 + 1 / 320) and corner.offset_y < -0.99
-    assert follow_figures((600, 0, 200, 10), 640, 480).offset_x == 1.0  # clipped
 
 
 def test_init_box_centre_size_to_top_left_and_clipping():

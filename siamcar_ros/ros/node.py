@@ -17,8 +17,11 @@ second; a timer at `rate_hz` picks up a frame that arrived too soon after the pr
 Outputs while active:
 - ~/detection (vision_msgs/Detection2D) for every processed frame, header = the image's
   header, bbox = the tracked box. While TRACKING `results` holds one hypothesis (class_id
-  parameter, score = confidence). While LOST the box is the tracker's last estimate and
-  `results` is EMPTY: no confirmed target. Nothing is published while IDLE.
+  parameter, score = confidence). While LOST or SEARCHING the box is the tracker's last
+  estimate and `results` is EMPTY: no confirmed target. Nothing is published while IDLE.
+
+The tracking itself (state machine, loss detection, re-detection, catch-up, follow-me figures)
+is `siamcar_ros.tracking.session.TrackingSession`; the node converts messages and wires it.
 - ~/debug_image (bgr8 overlay), rendered only while someone subscribes.
 - ~/status (TrackerStatus): every processed frame, every state change and every refused
   input or parameter; published in every lifecycle state (configure failures included).
@@ -69,10 +72,11 @@ from siamcar_ros.ros.params import (
     SPECS_BY_NAME,
     NodeParameters,
     ParameterError,
+    session_settings,
     tracker_param_overrides,
     validate_parameters,
 )
-from siamcar_ros.ros.target_state import LossMonitor, TrackingState, follow_figures
+from siamcar_ros.tracking.session import TrackingSession, TrackState, follow_figures
 
 NODE_NAME = "siamcar_tracker"
 _RATE_SLACK = 0.8  # a frame arriving after 80% of the period is processed at once (jitter)
@@ -115,7 +119,7 @@ class TrackerNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         with self._lock:
             self._params, self._tracker = params, tracker
-            self._monitor = LossMonitor(params.lost_threshold, params.lost_patience)
+            self._session = TrackingSession(tracker, *session_settings(params))
             self._buffer = FrameBuffer(params.frame_buffer_length)
             self._processed_frames = self._dropped_stale = self._dropped_refused = 0
         self._create_interfaces(params)
@@ -216,7 +220,7 @@ class TrackerNode(LifecycleNode):
         self._params: NodeParameters | None = None
         self._pending_params: NodeParameters | None = None
         self._tracker = None
-        self._monitor = LossMonitor(0.0, 1)
+        self._session = TrackingSession(None)
         self._buffer = FrameBuffer(1)
         self._image_sub = self._init_sub = self._reset_srv = None
         self._detection_pub = self._debug_pub = None
@@ -290,7 +294,7 @@ class TrackerNode(LifecycleNode):
         if params is None or self._tracker is None:
             return
         self._tracker.update_params(build_tracker_params(params))
-        self._monitor.configure(params.lost_threshold, params.lost_patience)
+        self._session.configure(*session_settings(params))
         self._params = params
         self.get_logger().info("tracking parameters updated")
 
@@ -320,7 +324,7 @@ class TrackerNode(LifecycleNode):
             return  # the rate_hz timer will pick this frame up
         with self._lock:
             self._apply_pending_params()
-            if self._monitor.state == TrackingState.IDLE:
+            if self._session.state == TrackState.IDLE:
                 return  # frames stay buffered for an init box; none counts as dropped
             frame, skipped = self._buffer.take_newest()
             if frame is None:
@@ -344,21 +348,21 @@ class TrackerNode(LifecycleNode):
             return
         step_started = time.perf_counter()
         try:
-            result = self._tracker.track(image)
+            result = self._session.step(image)
         except Exception as error:  # the node must outlive a failing step; the target is kept
             self._report(f"tracking step failed: {error}", header=msg.header, level="error", throttle=True)
             return
         tracker_ms = (time.perf_counter() - step_started) * 1e3
         self._processed_frames += 1
-        self._last_bbox = tuple(float(v) for v in result.bbox)
-        self._last_confidence, self._last_centerness = float(result.confidence), float(result.centerness)
-        change = self._monitor.update(self._last_confidence)
+        self._last_bbox = result.bbox
+        self._last_confidence, self._last_centerness = result.confidence, result.centerness
         self._update_frames_per_second(started)
         self._publish_detection(msg.header)
         self._publish_debug_image(msg.header, image)
-        message = self._state_change_message(change)
+        if result.change is not None:
+            self.get_logger().info(result.message)
         latency_ms = (time.perf_counter() - started) * 1e3
-        self._publish_status(msg.header, image.shape, message, latency_ms, tracker_ms)
+        self._publish_status(msg.header, image.shape, result.message, latency_ms, tracker_ms)
 
     def _convert_or_report(self, msg) -> np.ndarray | None:
         try:
@@ -366,14 +370,6 @@ class TrackerNode(LifecycleNode):
         except ImageConversionError as error:
             self._report(f"image refused: {error}", header=msg.header, level="warning", throttle=True)
             return None
-
-    def _state_change_message(self, change: TrackingState | None) -> str:
-        if change == TrackingState.LOST:
-            return (f"target lost: confidence below {self._monitor.lost_threshold:g} for "
-                    f"{self._monitor.lost_patience} frames")
-        if change == TrackingState.TRACKING:
-            return "target recovered"
-        return ""
 
     def _update_frames_per_second(self, started: float) -> None:
         previous = self._previous_frame_time
@@ -415,10 +411,9 @@ class TrackerNode(LifecycleNode):
         return raw_image_to_bgr(msg)
 
     def _start_tracking(self, frame, image: np.ndarray, box) -> None:
-        self._tracker.init(image, box)
+        self._session.start(image, box)
         self._target_size = image.shape[:2]
         self._track_id += 1
-        self._monitor.start()
         self._last_bbox, self._last_confidence, self._last_centerness = tuple(box), 1.0, 1.0
         self._buffer.mark_taken(frame.sequence)
         caught_up = self._catch_up(frame)
@@ -435,25 +430,21 @@ class TrackerNode(LifecycleNode):
         jump from an old frame straight to the live one. A slow model stops catching up after
         _CATCH_UP_BUDGET_S and jumps the rest, so that live processing is not held up.
         """
-        started = time.monotonic()
-        caught_up = 0
-        for frame in self._buffer.newer_than(init_frame.stamp_ns)[:-1]:
-            if time.monotonic() - started > _CATCH_UP_BUDGET_S:
-                break
-            try:
-                image = self._convert_or_raise(frame.message)
-            except ImageConversionError:
-                continue
-            if image.shape[:2] == self._target_size:
-                self._tracker.track(image)
-                caught_up += 1
-            self._buffer.mark_taken(frame.sequence)
+        def images():
+            for frame in self._buffer.newer_than(init_frame.stamp_ns)[:-1]:
+                self._buffer.mark_taken(frame.sequence)
+                try:
+                    yield self._convert_or_raise(frame.message)
+                except ImageConversionError:
+                    yield None
+
+        caught_up = self._session.catch_up(images(), _CATCH_UP_BUDGET_S)
+        self._last_bbox = self._session.bbox
         return caught_up
 
     def _stop_tracking(self) -> None:
         if self._tracker is not None:
-            self._tracker.reset()
-        self._monitor.stop()
+            self._session.stop()
         self._target_size = None
         self._last_bbox = None
         self._last_confidence = self._last_centerness = 0.0
@@ -473,7 +464,7 @@ class TrackerNode(LifecycleNode):
     def _publish_detection(self, header) -> None:
         detection = detection_for_box(self._last_bbox, header)
         detection.id = str(self._track_id)
-        if self._monitor.state == TrackingState.TRACKING:
+        if self._session.state == TrackState.TRACKING:
             hypothesis = ObjectHypothesisWithPose()
             hypothesis.hypothesis.class_id = self._params.class_id
             hypothesis.hypothesis.score = self._last_confidence
@@ -486,7 +477,7 @@ class TrackerNode(LifecycleNode):
         if not self._params.publish_debug_image or self._debug_pub.get_subscription_count() == 0:
             return
         self._debug_images_rendered += 1
-        overlay = draw_overlay(image, self._last_bbox, self._monitor.state, self._last_confidence,
+        overlay = draw_overlay(image, self._last_bbox, self._session.state, self._last_confidence,
                                self._frames_per_second)
         self._debug_pub.publish(Image(header=header, **bgr_to_image_fields(overlay)))
 
@@ -495,14 +486,15 @@ class TrackerNode(LifecycleNode):
         status = TrackerStatus()
         if header is not None:
             status.header = header
-        status.state = int(self._monitor.state)
+        status.state = int(self._session.state)
+        status.frames_since_loss = int(self._session.frames_since_loss)
         status.message = message
         status.latency_ms, status.tracker_ms = float(latency_ms), float(tracker_ms)
         status.processed_frames = self._processed_frames
         status.dropped_frames = self._dropped_stale + self._dropped_refused
         if shape is not None:
             status.image_height, status.image_width = int(shape[0]), int(shape[1])
-        if self._last_bbox is not None and self._monitor.state != TrackingState.IDLE:
+        if self._last_bbox is not None and self._session.state != TrackState.IDLE:
             self._fill_target(status)
         self._status_pub.publish(status)
 

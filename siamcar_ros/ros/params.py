@@ -68,6 +68,13 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("lost_threshold", DEFAULT_LOST_THRESHOLD, "confidence below which a frame counts as a miss, "
                   "0..1 (default chosen on validation data for the default model)", "live"),
     ParameterSpec("lost_patience", 10, "consecutive misses before the state becomes LOST, >= 1", "live"),
+    # Re-detection after a loss
+    ParameterSpec("redetection", True, "after a loss, search the whole frame (SEARCHING) and "
+                  "re-acquire the target; false = keep tracking locally while LOST", "live"),
+    ParameterSpec("reacquire_threshold", 0.7, "score a re-detected candidate needs, within (0, 1]", "live"),
+    ParameterSpec("reacquire_frames", 3, "consecutive confident frames before re-acquiring, 1..100", "live"),
+    ParameterSpec("search_crops_per_frame", 2, "search crops per frame while SEARCHING (bounds "
+                  "the cost of a searching frame), 1..64", "live"),
     # Processing
     ParameterSpec("rate_hz", 30.0, "maximum processing rate in frames/s, 0 < rate_hz <= 1000", "configure"),
     ParameterSpec("frame_buffer_length", 30, "recent frames kept for stamped init boxes, 1..1000", "configure"),
@@ -103,6 +110,10 @@ class NodeParameters:
     lr: float
     lost_threshold: float
     lost_patience: int
+    redetection: bool
+    reacquire_threshold: float
+    reacquire_frames: int
+    search_crops_per_frame: int
     rate_hz: float
     frame_buffer_length: int
     init_stamp_tolerance_ms: float
@@ -183,7 +194,7 @@ def _is_cuda_index(device: str) -> bool:
 
 def _check_ranges(v: dict[str, Any]) -> None:
     for name in ("penalty_k", "window_influence", "lr", "lost_threshold", "rate_hz",
-                 "init_stamp_tolerance_ms"):
+                 "init_stamp_tolerance_ms", "reacquire_threshold"):
         if not math.isfinite(v[name]):
             raise ParameterError(name, f"must be a finite number, got {v[name]!r}")
     _require("penalty_k", v["penalty_k"] <= 10.0, "must be <= 10 (or negative to take the preset's value)")
@@ -191,6 +202,9 @@ def _check_ranges(v: dict[str, Any]) -> None:
         _require(name, v[name] <= 1.0, "must be <= 1 (or negative to take the preset's value)")
     _require("lost_threshold", 0.0 <= v["lost_threshold"] <= 1.0, "must be within 0..1")
     _require("lost_patience", v["lost_patience"] >= 1, "must be >= 1")
+    _require("reacquire_threshold", 0.0 < v["reacquire_threshold"] <= 1.0, "must be within (0, 1]")
+    _require("reacquire_frames", 1 <= v["reacquire_frames"] <= 100, "must be within 1..100")
+    _require("search_crops_per_frame", 1 <= v["search_crops_per_frame"] <= 64, "must be within 1..64")
     _require("rate_hz", 0.0 < v["rate_hz"] <= 1000.0, "must be within (0, 1000]")
     _require("frame_buffer_length", 1 <= v["frame_buffer_length"] <= 1000, "must be within 1..1000")
     _require("init_stamp_tolerance_ms", v["init_stamp_tolerance_ms"] >= 0, "must be >= 0")
@@ -210,3 +224,12 @@ def tracker_param_overrides(params: NodeParameters) -> dict[str, Any]:
         if value >= 0:
             overrides[name] = float(value)
     return overrides
+
+
+def session_settings(params: NodeParameters):
+    """The tracking session's loss and re-detection settings from the parameters."""
+    from siamcar_ros.tracking.session import LossSettings, RedetectionSettings
+
+    return (LossSettings(params.lost_threshold, params.lost_patience),
+            RedetectionSettings(params.redetection, params.reacquire_threshold,
+                                params.reacquire_frames, params.search_crops_per_frame))
