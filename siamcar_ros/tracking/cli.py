@@ -1,7 +1,9 @@
 """``siamcar-track``: track one target through a video file, an image folder or a camera.
 
 Writes one ``x,y,w,h`` line per frame (the first line is the initial box, the layout the
-benchmark toolkits read), optionally an overlay video, and prints frames/s at the end.
+benchmark toolkits read), optionally the state and confidence per frame and an overlay video,
+and prints frames/s at the end. The tracker runs in a ``TrackingSession``: a lost target is
+reported (and, with ``--redetection``, searched for over the whole frame and re-acquired).
 """
 from __future__ import annotations
 
@@ -16,9 +18,11 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from .decode import STRATEGIES
 from .accelerate import ACCELERATORS
+from .confidence import DEFAULT_LOST_THRESHOLD
+from .decode import STRATEGIES
 from .params import PRESETS
+from .session import LossSettings, RedetectionSettings, TrackingSession, TrackState
 
 __all__ = ["main", "parse_box"]
 
@@ -50,14 +54,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto", help='"auto", "cpu", "cuda" or "cuda:N"')
     parser.add_argument("--half", action="store_true", help="fp16 on CUDA")
     parser.add_argument("--accelerator", choices=ACCELERATORS, default="auto",
-                        help="search branch: auto (TensorRT on CUDA when installed), none, "
-                             "export, tensorrt")
+                        help="search branch: auto (TensorRT on CUDA when installed, ONNX Runtime "
+                             "on the CPU), none, export, tensorrt, onnxruntime")
     parser.add_argument("--strategy", choices=STRATEGIES,
                         help="box decoding (default: the checkpoint's recommendation, else coarse_to_fine)")
     parser.add_argument("--preset", choices=list(PRESETS),
                         help="published hyper-parameters (default: the checkpoint's recommendation, "
                              "else 'default')")
+    loss = parser.add_argument_group("loss and re-detection (a TrackingSession runs the tracker)")
+    loss.add_argument("--redetection", action="store_true",
+                      help="after a loss, search the whole frame and re-acquire the target")
+    loss.add_argument("--lost-threshold", type=float, default=DEFAULT_LOST_THRESHOLD,
+                      help="confidence under which a frame counts as a miss (default: %(default)s)")
+    loss.add_argument("--lost-patience", type=int, default=10,
+                      help="consecutive misses before the target is LOST (default: %(default)s)")
+    loss.add_argument("--reacquire-threshold", type=float, default=RedetectionSettings.reacquire_threshold,
+                      help="score a re-detected candidate needs (default: %(default)s)")
+    loss.add_argument("--reacquire-frames", type=int, default=RedetectionSettings.reacquire_frames,
+                      help="consecutive confident frames before re-acquiring (default: %(default)s)")
+    loss.add_argument("--search-crops", type=int, default=RedetectionSettings.crops_per_frame,
+                      help="search crops per frame while SEARCHING (default: %(default)s)")
     parser.add_argument("--output", default="results.txt", help="x,y,w,h per frame (default: %(default)s)")
+    parser.add_argument("--states-out", help="write frame,state,confidence per frame here (CSV)")
     parser.add_argument("--video-out", help="write an overlay video here (e.g. overlay.mp4)")
     parser.add_argument("--max-frames", type=int, help="stop after this many frames")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -110,7 +128,11 @@ def run(args: argparse.Namespace) -> int:
     tracker = load_tracker(args.checkpoint, backbone=args.backbone, device=args.device,
                            half=args.half, params=params,
                            accelerator=args.accelerator)
-    tracker.init(first, box)
+    session = TrackingSession(tracker, LossSettings(args.lost_threshold, args.lost_patience),
+                              RedetectionSettings(args.redetection, args.reacquire_threshold,
+                                                  args.reacquire_frames, args.search_crops))
+    session.start(first, box)
+    states = ["frame,state,confidence", f"1,{TrackState.TRACKING.name},1.000"]
     writer = None
     if args.video_out:
         height, width = first.shape[:2]
@@ -129,9 +151,12 @@ def run(args: argparse.Namespace) -> int:
                 if args.max_frames is not None and len(lines) >= args.max_frames:
                     break
                 started = time.perf_counter()
-                result = tracker.track(frame)
+                result = session.step(frame)
                 tracking_seconds += time.perf_counter() - started
                 lines.append(format_box(result.bbox))
+                states.append(f"{len(lines)},{result.state.name},{result.confidence:.3f}")
+                if result.change is not None:
+                    LOGGER.warning("frame %d: %s", len(lines), result.message)
                 if writer is not None:
                     writer.write(draw_overlay(frame, result.bbox, result.confidence))
                 bar.update(1)
@@ -139,6 +164,8 @@ def run(args: argparse.Namespace) -> int:
         if writer is not None:
             writer.release()
         Path(args.output).write_text("\n".join(lines) + "\n")
+        if args.states_out:
+            Path(args.states_out).write_text("\n".join(states) + "\n")
     tracked = len(lines) - 1
     rate = tracked / tracking_seconds if tracking_seconds > 0 else float("nan")
     print(f"{len(lines)} frames from {source.description}: {rate:.1f} frames/s on {tracker.device} "
@@ -148,7 +175,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        LossSettings(args.lost_threshold, args.lost_patience)
+        RedetectionSettings(args.redetection, args.reacquire_threshold, args.reacquire_frames,
+                            args.search_crops)
+    except ValueError as error:
+        parser.error(str(error))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return run(args)
