@@ -21,8 +21,9 @@ PACKAGE = "siamcar_ros"
 # Launch arguments that, when not empty, override the parameter of the same name.
 PARAMETER_ARGUMENTS = {
     "image_topic": "camera topic (sensor_msgs/Image, or CompressedImage with image_type:=compressed)",
+    "image_type": "raw | compressed; empty = the params file's value (default raw)",
     "init_topic": "topic of vision_msgs/Detection2D init boxes",
-    "checkpoint": "model checkpoint (.pth); empty = the params file's value (default: bundled model)",
+    "checkpoint": "model checkpoint (.pth) or bundled model name (default, fast); empty = the params file's value",
     "backbone": "resnet50 | resnet18 | alexnet | mobilenetv2; empty = from the checkpoint",
     "device": "auto | cpu | cuda | cuda:N; empty = the params file's value",
 }

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH_FILE = ROOT / "launch" / "tracker.launch.py"
-REQUIRED_ARGUMENTS = {"params_file", "namespace", "image_topic", "init_topic", "checkpoint",
+REQUIRED_ARGUMENTS = {"params_file", "namespace", "image_topic", "image_type", "init_topic", "checkpoint",
                       "backbone", "device", "use_sim_time", "autostart"}
 
 

@@ -1,4 +1,5 @@
-"""With the bundled default model, the node's detections follow a moving target over DDS."""
+"""With the bundled default model over DDS: the node's detections follow a moving target, and a
+target that leaves the view is searched for and re-acquired where it comes back."""
 
 import numpy as np
 import pytest
@@ -42,3 +43,39 @@ def test_detections_follow_a_procedural_target_frame_by_frame(harness):
     overlaps = iou(np.array(predicted), sequence.ground_truth[1:])
     assert overlaps.mean() > 0.5, f"mean IoU {overlaps.mean():.2f}"
     assert overlaps[-10:].mean() > 0.4, "the target was lost by the end"
+
+
+def test_target_leaving_then_coming_back_elsewhere_is_searched_for_and_reacquired(harness):
+    """Over DDS: while the target is out of view the detections carry no hypothesis and the
+    status goes LOST, then SEARCHING; when it is back elsewhere the node tracks it there."""
+    from siamcar_ros.data.procedural import generate_long_term_sequence
+    from siamcar_ros.evaluation.metrics import iou
+    from siamcar_ros.msg import TrackerStatus
+
+    sequence = generate_long_term_sequence(3, length=260, size=(240, 320))
+    gone, back = (int(k) + 1 for k in np.flatnonzero(np.diff(sequence.absent.astype(int)))[:2])
+    assert harness.set_parameters(lost_patience=5, search_crops_per_frame=4)[0].successful
+    start = 500 * 10**9
+    harness.publish_frame(sequence.frames[0], start)
+    harness.wait_until(lambda: harness.has_frame(start), "the first frame")
+    harness.init_pub.publish(init_message(tuple(sequence.ground_truth[0]), start))
+    harness.status_with("tracking target")
+    harness.statuses.clear()
+    detections = {}
+    for index in range(1, back + 40):
+        detections[index] = harness.publish_and_wait_detection(sequence.frames[index], start + index * FRAME_NS)
+    states = [s.state for s in harness.statuses if s.processed_frames]
+    lost = states.index(TrackerStatus.LOST)
+    assert states[lost + 1] == TrackerStatus.SEARCHING
+    assert harness.status_with("target lost").state == TrackerStatus.LOST
+    assert all(detections[i].results == [] for i in range(gone + 15, back))
+    searching = [s for s in harness.statuses if s.state == TrackerStatus.SEARCHING]
+    assert searching[-1].frames_since_loss > 10
+    back_status = harness.status_with("re-acquired")
+    assert back_status.state == TrackerStatus.TRACKING
+    last = detections[back + 39]
+    assert last.results and last.results[0].hypothesis.score > 0.5
+    box = (last.bbox.center.position.x - last.bbox.size_x / 2, last.bbox.center.position.y - last.bbox.size_y / 2,
+           last.bbox.size_x, last.bbox.size_y)
+    assert iou(np.array([box]), sequence.ground_truth[back + 39:back + 40])[0] > 0.5
+    assert harness.set_parameters(lost_patience=10, search_crops_per_frame=2)[0].successful

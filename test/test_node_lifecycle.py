@@ -8,6 +8,9 @@ from node_test_support import NodeHarness, small_checkpoint
 pytestmark = pytest.mark.ros
 
 from lifecycle_msgs.msg import Transition  # noqa: E402
+from rclpy.qos import DurabilityPolicy, QoSProfile  # noqa: E402
+
+from siamcar_ros.msg import TrackerStatus  # noqa: E402
 
 CONFIGURE = Transition.TRANSITION_CONFIGURE
 ACTIVATE = Transition.TRANSITION_ACTIVATE
@@ -114,6 +117,11 @@ def test_bad_value_from_the_parameter_file_fails_configure_until_fixed(checkpoin
     try:
         assert not h.transition(CONFIGURE)
         assert "parameter 'lost_patience': must be >= 1" in h.status_with("configure failed").message
+        # a subscriber that comes late still gets the reason (the status is transient local)
+        late = []
+        qos = QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        h.client.create_subscription(TrackerStatus, f"{h.name}/status", late.append, qos)
+        h.wait_until(lambda: any("configure failed" in s.message for s in late), "the late subscriber's status")
         assert h.set_parameters(lost_patience=4)[0].successful
         assert h.transition(CONFIGURE) and h.state() == "inactive"
     finally:

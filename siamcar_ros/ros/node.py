@@ -43,7 +43,7 @@ from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2D, ObjectHypothesisWithPose
@@ -99,7 +99,10 @@ class TrackerNode(LifecycleNode):
             descriptor = ParameterDescriptor(description=spec.description, dynamic_typing=True)
             self.declare_parameter(spec.name, spec.default, descriptor)
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self._status_pub = self.create_publisher(TrackerStatus, "~/status", 10)
+        # transient local: a late subscriber (ros2 topic echo, a controller started later) gets
+        # the last status at once, configure failures included
+        status_qos = QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        self._status_pub = self.create_publisher(TrackerStatus, "~/status", status_qos)
         self._lock = threading.RLock()  # tracker, monitor and counters: processing vs transitions
         self._pending_lock = threading.Lock()  # parameter changes waiting for the next frame
         self._reception_group = MutuallyExclusiveCallbackGroup()

@@ -1,0 +1,116 @@
+"""The tracking session: loss detection, re-detection over the whole frame and re-acquisition,
+on the bundled default model and a long-term procedural sequence; its settings' checks, the
+search tiling and the follow-me figures."""
+import numpy as np
+import pytest
+
+from siamcar_ros.data.procedural import generate_long_term_sequence
+from siamcar_ros.evaluation.metrics import iou
+from siamcar_ros.tracking import TrackerStateError, load_tracker
+from siamcar_ros.tracking.session import (LossSettings, RedetectionSettings, TrackingSession,
+                                          TrackState, follow_figures, search_tiles)
+
+SEQUENCE_SEED = 3
+
+
+@pytest.fixture(scope="module")
+def sequence():
+    return generate_long_term_sequence(SEQUENCE_SEED, length=260, size=(240, 320))
+
+
+@pytest.fixture(scope="module")
+def tracker():
+    return load_tracker(device="cpu")
+
+
+def absence(sequence):
+    edges = np.flatnonzero(np.diff(sequence.absent.astype(int)))
+    return int(edges[0]) + 1, int(edges[1]) + 1      # first absent frame, first frame back
+
+
+def run(session, sequence, stop):
+    session.start(sequence.frames[0], tuple(sequence.ground_truth[0]))
+    return [session.step(sequence.frames[i]) for i in range(1, stop)]
+
+
+def test_target_leaving_gives_lost_then_searching_and_its_return_tracking_there(tracker, sequence):
+    gone, back = absence(sequence)
+    session = TrackingSession(tracker, LossSettings(0.5, 5),
+                              RedetectionSettings(True, crops_per_frame=4))
+    results = run(session, sequence, back + 40)
+    states = [r.state for r in results]               # results[k] is frame k + 1
+    assert all(s == TrackState.TRACKING for s in states[:gone - 1])
+    lost_at = states.index(TrackState.LOST)
+    assert gone - 1 <= lost_at <= gone + 15
+    assert results[lost_at].change == TrackState.LOST and "target lost" in results[lost_at].message
+    assert states[lost_at + 1] == TrackState.SEARCHING and results[lost_at + 1].change == TrackState.SEARCHING
+    assert not any(r.has_target for r in results[lost_at:back - 1])
+    assert results[lost_at + 5].frames_since_loss == 5
+    reacquired = next(k for k in range(back - 1, len(results)) if results[k].state == TrackState.TRACKING)
+    assert "re-acquired" in results[reacquired].message
+    assert reacquired - (back - 1) <= 25
+    overlaps = [iou(np.array([results[k].bbox]), sequence.ground_truth[k + 1:k + 2])[0]
+                for k in range(reacquired + 5, len(results))]
+    assert np.median(overlaps) > 0.5                  # tracking the target at its new place
+
+
+def test_without_redetection_the_local_tracker_goes_on_while_lost(tracker, sequence):
+    gone, back = absence(sequence)
+    session = TrackingSession(tracker, LossSettings(0.5, 5), RedetectionSettings(enabled=False))
+    states = [r.state for r in run(session, sequence, back)]
+    assert TrackState.LOST in states and TrackState.SEARCHING not in states
+
+
+def test_a_searching_frame_runs_at_most_its_crops(tracker, sequence):
+    session = TrackingSession(tracker, LossSettings(1.0, 1), RedetectionSettings(True, 1.0, 3, 3))
+    results = run(session, sequence, 8)
+    assert [r.state for r in results[:2]] == [TrackState.LOST, TrackState.SEARCHING]
+    assert all(r.crops == 3 for r in results[1:]) and all(not r.has_target for r in results)
+
+
+def test_stop_returns_to_idle_and_stepping_then_is_refused(tracker, sequence):
+    session = TrackingSession(tracker)
+    run(session, sequence, 3)
+    session.stop()
+    assert session.state == TrackState.IDLE
+    with pytest.raises(TrackerStateError):
+        session.step(sequence.frames[3])
+
+
+def test_catch_up_tracks_buffered_frames_within_its_budget(tracker, sequence):
+    session = TrackingSession(tracker)
+    session.start(sequence.frames[0], tuple(sequence.ground_truth[0]))
+    frames = [sequence.frames[i] for i in range(1, 6)] + [np.zeros((10, 10, 3), np.uint8)]
+    assert session.catch_up(frames, budget_s=30.0) == 5          # the odd-sized frame is skipped
+    assert session.catch_up([sequence.frames[6]] * 50, budget_s=0.0) <= 1
+
+
+@pytest.mark.parametrize("settings, message", [
+    (lambda: LossSettings(1.5, 10), "lost_threshold must be within 0..1"),
+    (lambda: LossSettings(0.5, 0), "lost_patience must be >= 1"),
+    (lambda: RedetectionSettings(True, 0.0), r"reacquire_threshold must be within \(0, 1\]"),
+    (lambda: RedetectionSettings(True, 0.7, 0), "reacquire_frames must be >= 1"),
+    (lambda: RedetectionSettings(True, 0.7, 3, 65), "crops_per_frame must be within 1..64"),
+])
+def test_out_of_range_settings_are_refused_with_the_reason(settings, message):
+    with pytest.raises(ValueError, match=message):
+        settings()
+
+
+def test_search_tiles_cover_the_frame_nearest_first():
+    tiles = search_tiles((640, 480), 160, origin=(600, 40))
+    assert len(tiles) == 4 * 3
+    assert tiles[0] == (560.0, 80.0)
+    distances = [np.hypot(x - 600, y - 40) for x, y in tiles]
+    assert distances == sorted(distances)
+    xs, ys = sorted({x for x, _ in tiles}), sorted({y for _, y in tiles})
+    assert xs[0] - 0 <= 80 and 640 - xs[-1] <= 80 and ys[0] <= 80 and 480 - ys[-1] <= 80
+
+
+def test_follow_figures_are_normalised_offsets_and_area():
+    centred = follow_figures((270, 190, 100, 100), 640, 480)
+    assert centred.offset_x == pytest.approx(0.0) and centred.offset_y == pytest.approx(0.0)
+    assert centred.area_fraction == pytest.approx(100 * 100 / (640 * 480))
+    corner = follow_figures((0, 0, 2, 2), 640, 480)
+    assert corner.offset_x == pytest.approx(-1 + 1 / 320) and corner.offset_y < -0.99
+    assert follow_figures((600, 0, 200, 10), 640, 480).offset_x == 1.0  # clipped
