@@ -213,3 +213,21 @@ def test_slow_steps_never_block_reception_and_only_the_newest_frame_is_tracked(h
     status = harness.wait_until(lambda: next((s for s in reversed(harness.statuses)
                                               if stamp_ns_of(s) == stamps[-1]), None), "status")
     assert status.dropped_frames >= 8
+
+
+def test_diagnostics_are_published_about_once_a_second(harness, fresh):
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+
+    received = []
+    harness.client.create_subscription(DiagnosticArray, "/diagnostics", received.append, 10)
+    harness.start_tracking(fresh)
+    harness.publish_and_wait_detection(scene(1)[0], fresh + FRAME_NS)
+    started = time.monotonic()
+    harness.wait_until(lambda: len(received) >= 2, "two diagnostics messages", timeout=5.0)
+    assert time.monotonic() - started < 4.0
+    status = received[-1].status[0]
+    assert status.name == f"/{harness.name}: tracking" and status.level == DiagnosticStatus.OK
+    values = {v.key: v.value for v in status.values}
+    assert values["state"] == "TRACKING" and int(values["processed_frames"]) >= 1
+    assert {"frames_per_second", "latency_ms", "dropped_frames", "device", "model"} <= set(values)
+    assert "cpu" in values["device"]

@@ -24,7 +24,10 @@ The tracking itself (state machine, loss detection, re-detection, catch-up, foll
 is `siamcar_ros.tracking.session.TrackingSession`; the node converts messages and wires it.
 - ~/debug_image (bgr8 overlay), rendered only while someone subscribes.
 - ~/status (TrackerStatus): every processed frame, every state change and every refused
-  input or parameter; published in every lifecycle state (configure failures included).
+  input or parameter; published in every lifecycle state (configure failures included);
+  transient local, so a late subscriber gets the last one.
+- /diagnostics (diagnostic_msgs/DiagnosticArray) about once a second while configured: the
+  state, rates, latency, drops, device and model, as diagnostic aggregators expect.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2D, ObjectHypothesisWithPose
@@ -82,6 +86,7 @@ NODE_NAME = "siamcar_tracker"
 _RATE_SLACK = 0.8  # a frame arriving after 80% of the period is processed at once (jitter)
 _LOG_THROTTLE_S = 2.0
 _CATCH_UP_BUDGET_S = 0.5
+_DIAGNOSTICS_PERIOD_S = 1.0
 
 
 def build_tracker_params(params: NodeParameters) -> dict:
@@ -121,7 +126,7 @@ class TrackerNode(LifecycleNode):
             self._report(f"configure failed: {error}", level="error")
             return TransitionCallbackReturn.FAILURE
         with self._lock:
-            self._params, self._tracker = params, tracker
+            self._params, self._tracker, self._device_note = params, tracker, device_note
             self._session = TrackingSession(tracker, *session_settings(params))
             self._buffer = FrameBuffer(params.frame_buffer_length)
             self._processed_frames = self._dropped_stale = self._dropped_refused = 0
@@ -218,6 +223,9 @@ class TrackerNode(LifecycleNode):
         self._reset_srv = self.create_service(
             Trigger, "~/reset", self._on_reset, callback_group=self._processing_group
         )
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 1)
+        self._diagnostics_timer = self.create_timer(_DIAGNOSTICS_PERIOD_S, self._publish_diagnostics,
+                                                    self._reception_group)
 
     def _clear_configuration(self) -> None:
         self._params: NodeParameters | None = None
@@ -226,6 +234,9 @@ class TrackerNode(LifecycleNode):
         self._session = TrackingSession(None)
         self._buffer = FrameBuffer(1)
         self._image_sub = self._init_sub = self._reset_srv = None
+        self._diagnostics_pub = self._diagnostics_timer = None
+        self._device_note = ""
+        self._latency_ms = self._tracker_ms = 0.0
         self._detection_pub = self._debug_pub = None
         self._timer = self._frame_ready = None
         self._active = False
@@ -258,6 +269,10 @@ class TrackerNode(LifecycleNode):
                     self.destroy_lifecycle_publisher(pub)
             if self._reset_srv is not None:
                 self.destroy_service(self._reset_srv)
+            if self._diagnostics_timer is not None:
+                self.destroy_timer(self._diagnostics_timer)
+            if self._diagnostics_pub is not None:
+                self.destroy_publisher(self._diagnostics_pub)
             had_model = self._tracker is not None
             self._clear_configuration()
         if had_model:
@@ -365,6 +380,7 @@ class TrackerNode(LifecycleNode):
         if result.change is not None:
             self.get_logger().info(result.message)
         latency_ms = (time.perf_counter() - started) * 1e3
+        self._latency_ms, self._tracker_ms = latency_ms, tracker_ms
         self._publish_status(msg.header, image.shape, result.message, latency_ms, tracker_ms)
 
     def _convert_or_report(self, msg) -> np.ndarray | None:
@@ -510,6 +526,32 @@ class TrackerNode(LifecycleNode):
             figures = follow_figures(self._last_bbox, width, height)
             status.target_offset_x, status.target_offset_y = figures.offset_x, figures.offset_y
             status.target_area_fraction = figures.area_fraction
+
+    def _publish_diagnostics(self) -> None:
+        """One DiagnosticStatus: OK while idle or tracking, WARN while the target is lost or
+        searched for, or while the node is configured but not active."""
+        if self._diagnostics_pub is None or self._params is None:
+            return
+        state = self._session.state
+        level = DiagnosticStatus.OK
+        if state in (TrackState.LOST, TrackState.SEARCHING) or not self._active:
+            level = DiagnosticStatus.WARN
+        summary = state.name if self._active else "inactive (configured, not processing)"
+        values = {
+            "state": state.name, "frames_since_loss": str(self._session.frames_since_loss),
+            "confidence": f"{self._last_confidence:.3f}",
+            "frames_per_second": f"{self._frames_per_second:.1f}",
+            "latency_ms": f"{self._latency_ms:.1f}", "tracker_ms": f"{self._tracker_ms:.1f}",
+            "processed_frames": str(self._processed_frames),
+            "dropped_frames": str(self._dropped_stale + self._dropped_refused),
+            "device": self._device_note, "model": self._params.checkpoint or "default",
+            "image_topic": self._params.image_topic}
+        status = DiagnosticStatus(level=level, name=f"{self.get_fully_qualified_name()}: tracking",
+                                  message=summary, hardware_id=self._device_note.split(";")[0],
+                                  values=[KeyValue(key=k, value=v) for k, v in values.items()])
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self._diagnostics_pub.publish(array)
 
     def _first_in_a_while(self, message: str) -> bool:
         """False when the same problem (numbers aside) was logged in the last few seconds."""
