@@ -180,3 +180,46 @@ def test_compressed_images_with_reliable_qos_after_reconfiguring(unconfigured):
         h.transition(DEACTIVATE)
         h.transition(CLEANUP)
         assert h.set_parameters(image_type="raw", qos_reliability="best_effort", image_topic="image_raw")[0].successful
+
+
+def test_the_shutdown_transition_ends_the_executable(checkpoints):
+    """The installed executable, in its own process: shutdown from active ends it, exit code 0."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    import rclpy
+    from lifecycle_msgs.srv import ChangeState
+    from rclpy.executors import SingleThreadedExecutor
+
+    executable = shutil.which("siamcar_tracker")
+    command = [executable] if executable else [sys.executable, "-m", "siamcar_ros.ros.node"]
+    command += ["--autostart", "--ros-args", "-r", "__node:=tracker_process",
+                "-p", f"checkpoint:={checkpoints['alexnet']}", "-p", "device:=cpu"]
+    process = subprocess.Popen(command, env=dict(os.environ, ROS_DOMAIN_ID="60"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=60)
+    client_node = rclpy.create_node("shutdown_client", context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(client_node)
+    try:
+        client = client_node.create_client(ChangeState, "tracker_process/change_state")
+        deadline = time.monotonic() + 60.0
+        while not client.service_is_ready() and time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=0.1)
+        assert client.service_is_ready(), "the node process did not come up"
+        future = client.call_async(ChangeState.Request(
+            transition=Transition(id=Transition.TRANSITION_ACTIVE_SHUTDOWN)))
+        while not future.done() and time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=0.1)
+        assert future.done() and future.result().success
+        assert process.wait(timeout=15.0) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        executor.shutdown()
+        client_node.destroy_node()
+        rclpy.try_shutdown(context=context)

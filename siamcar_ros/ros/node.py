@@ -6,7 +6,7 @@ Transitions (each does one kind of work):
   with the reason logged and published on ~/status; the node stays unconfigured and usable.
 - activate: start processing (frames are stored and tracked). deactivate: stop processing and
   forget the target (the model stays loaded). cleanup: release the model (and cached GPU
-  memory). shutdown: from any state, release everything.
+  memory). shutdown: from any state, release everything; the executable then exits.
 
 Threads: the image callback only stores the message in the frame buffer (its own callback
 group), so reception never waits for inference. Processing (newest unprocessed frame only),
@@ -96,8 +96,12 @@ def build_tracker_params(params: NodeParameters) -> dict:
 
 
 class TrackerNode(LifecycleNode):
-    def __init__(self, node_name: str = NODE_NAME, **kwargs):
+    def __init__(self, node_name: str = NODE_NAME, exit_on_shutdown: bool = False, **kwargs):
+        """``exit_on_shutdown``: the lifecycle ``shutdown`` transition also ends the process
+        (shuts the node's context down), as navigation2's lifecycle nodes do; the executable
+        sets it, in-process users (tests, composed setups) leave it off."""
         super().__init__(node_name, **kwargs)
+        self._exit_on_shutdown = exit_on_shutdown
         for spec in PARAMETER_SPECS:
             # Dynamic typing: `rate_hz: 15` (an integer) is fine, and a wrong type is refused by
             # validate_parameters with the parameter's name instead of aborting the process.
@@ -158,6 +162,10 @@ class TrackerNode(LifecycleNode):
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._release_everything()
+        if self._exit_on_shutdown:
+            self.get_logger().info("shut down: the process ends")
+            # after the transition's reply has gone out
+            threading.Timer(0.2, rclpy.try_shutdown, kwargs={"context": self.context}).start()
         return TransitionCallbackReturn.SUCCESS
 
     def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -644,7 +652,7 @@ def main(args=None) -> None:
     argv = sys.argv if args is None else args
     autostart = "--autostart" in remove_ros_args(argv)[1:]
     rclpy.init(args=argv)
-    node = TrackerNode()
+    node = TrackerNode(exit_on_shutdown=True)
     executor = NodeExecutor(num_threads=3)
     executor.add_node(node)
     if autostart and node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
