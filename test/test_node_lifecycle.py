@@ -223,3 +223,14 @@ def test_the_shutdown_transition_ends_the_executable(checkpoints):
         executor.shutdown()
         client_node.destroy_node()
         rclpy.try_shutdown(context=context)
+
+
+def test_parameter_descriptions_say_their_range_and_when_they_may_change(unconfigured):
+    from rcl_interfaces.srv import DescribeParameters
+
+    h = unconfigured
+    client = h.client.create_client(DescribeParameters, f"{h.name}/describe_parameters")
+    described = h.call(client, DescribeParameters.Request(names=["lost_threshold", "rate_hz"])).descriptors
+    assert "0..1" in described[0].description and described[0].additional_constraints.startswith("live")
+    assert "1000" in described[1].description
+    assert described[1].additional_constraints.startswith("configure-only")

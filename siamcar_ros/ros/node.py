@@ -105,7 +105,8 @@ class TrackerNode(LifecycleNode):
         for spec in PARAMETER_SPECS:
             # Dynamic typing: `rate_hz: 15` (an integer) is fine, and a wrong type is refused by
             # validate_parameters with the parameter's name instead of aborting the process.
-            descriptor = ParameterDescriptor(description=spec.description, dynamic_typing=True)
+            descriptor = ParameterDescriptor(description=spec.description, dynamic_typing=True,
+                                             additional_constraints=spec.when)
             self.declare_parameter(spec.name, spec.default, descriptor)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         # transient local: a late subscriber (ros2 topic echo, a controller started later) gets

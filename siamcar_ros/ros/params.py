@@ -47,6 +47,13 @@ class ParameterSpec:
     description: str
     changes: str  # "live" or "configure"
 
+    @property
+    def when(self) -> str:
+        """What `ros2 param describe` shows of when the parameter may change."""
+        if self.changes == "live":
+            return "live: may change at any time, applied from the next frame"
+        return "configure-only: refused while the node holds a model (deactivate, cleanup, set, configure)"
+
 
 PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     # Model
