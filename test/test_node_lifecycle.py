@@ -150,15 +150,19 @@ def test_shutdown_from_active_releases_the_model(checkpoints):
         h.close()
 
 
-def test_compressed_images_with_reliable_qos_after_reconfiguring(unconfigured):
+def test_compressed_images_with_reliable_qos_and_a_detection_array_after_reconfiguring(unconfigured):
     import cv2
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import CompressedImage
+    from vision_msgs.msg import Detection2DArray
 
     from node_test_support import init_message, scene, stamp_ns_of
 
     h = unconfigured
-    assert h.set_parameters(image_type="compressed", qos_reliability="reliable", image_topic="image_jpeg")[0].successful
+    assert h.set_parameters(image_type="compressed", qos_reliability="reliable", image_topic="image_jpeg",
+                            publish_detection_array=True)[0].successful
+    arrays = []
+    h.client.create_subscription(Detection2DArray, f"{h.name}/detections", arrays.append, 10)
     try:
         h.configure_and_activate_for("image_jpeg")
         infos = h.client.get_subscriptions_info_by_topic("image_jpeg")
@@ -176,10 +180,14 @@ def test_compressed_images_with_reliable_qos_after_reconfiguring(unconfigured):
             if step == 0:
                 h.wait_until(lambda: h.has_frame(stamps[0]), "the first compressed frame")
         h.wait_until(lambda: any(stamp_ns_of(d) == stamps[1] for d in h.detections), "a detection")
+        array = h.wait_until(lambda: next((a for a in arrays if stamp_ns_of(a) == stamps[1]), None),
+                             "the detection array")
+        assert len(array.detections) == 1 and array.detections[0].bbox.size_x > 0
     finally:
         h.transition(DEACTIVATE)
         h.transition(CLEANUP)
-        assert h.set_parameters(image_type="raw", qos_reliability="best_effort", image_topic="image_raw")[0].successful
+        assert h.set_parameters(image_type="raw", qos_reliability="best_effort", image_topic="image_raw",
+                                publish_detection_array=False)[0].successful
 
 
 def test_the_shutdown_transition_ends_the_executable(checkpoints):

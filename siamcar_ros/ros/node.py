@@ -50,7 +50,7 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import Trigger
-from vision_msgs.msg import Detection2D, ObjectHypothesisWithPose
+from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
 
 from siamcar_ros.msg import TrackerStatus
 from siamcar_ros.tracking.tracker import as_params
@@ -228,6 +228,8 @@ class TrackerNode(LifecycleNode):
             Detection2D, params.init_topic, self._on_init_box, 10, callback_group=self._processing_group
         )
         self._detection_pub = self.create_lifecycle_publisher(Detection2D, "~/detection", 10)
+        if params.publish_detection_array:
+            self._detections_pub = self.create_lifecycle_publisher(Detection2DArray, "~/detections", 10)
         self._debug_pub = self.create_lifecycle_publisher(Image, "~/debug_image", 1)
         self._reset_srv = self.create_service(
             Trigger, "~/reset", self._on_reset, callback_group=self._processing_group
@@ -246,7 +248,7 @@ class TrackerNode(LifecycleNode):
         self._diagnostics_pub = self._diagnostics_timer = None
         self._device_note = ""
         self._latency_ms = self._tracker_ms = 0.0
-        self._detection_pub = self._debug_pub = None
+        self._detection_pub = self._debug_pub = self._detections_pub = None
         self._timer = self._frame_ready = None
         self._active = False
         self._processed_frames = self._dropped_stale = self._dropped_refused = 0
@@ -273,7 +275,7 @@ class TrackerNode(LifecycleNode):
             for sub in (self._image_sub, self._init_sub):
                 if sub is not None:
                     self.destroy_subscription(sub)
-            for pub in (self._detection_pub, self._debug_pub):
+            for pub in (self._detection_pub, self._debug_pub, self._detections_pub):
                 if pub is not None:
                     self.destroy_lifecycle_publisher(pub)
             if self._reset_srv is not None:
@@ -500,6 +502,8 @@ class TrackerNode(LifecycleNode):
             hypothesis.pose.pose.position.y = detection.bbox.center.position.y
             detection.results.append(hypothesis)
         self._detection_pub.publish(detection)
+        if self._detections_pub is not None:
+            self._detections_pub.publish(Detection2DArray(header=header, detections=[detection]))
 
     def _publish_debug_image(self, header, image: np.ndarray) -> None:
         if not self._params.publish_debug_image or self._debug_pub.get_subscription_count() == 0:

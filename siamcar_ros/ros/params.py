@@ -93,6 +93,8 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("qos_reliability", "best_effort", f"image subscription {QOS_RELIABILITIES}", "configure"),
     ParameterSpec("qos_depth", 5, "image subscription queue depth, 1..100", "configure"),
     ParameterSpec("publish_debug_image", True, "render ~/debug_image (only while subscribed)", "live"),
+    ParameterSpec("publish_detection_array", False, "also publish ~/detections "
+                  "(vision_msgs/Detection2DArray) for consumers that take arrays", "configure"),
     ParameterSpec("class_id", "target", "class_id of the published detection result", "live"),
 )
 
@@ -130,6 +132,7 @@ class NodeParameters:
     qos_reliability: str
     qos_depth: int
     publish_debug_image: bool
+    publish_detection_array: bool
     class_id: str
 
     @classmethod
