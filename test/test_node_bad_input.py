@@ -13,6 +13,7 @@ pytestmark = pytest.mark.ros
 SECOND = 1_000_000_000
 FRAME_NS = 33_000_000
 TRACKING = 1
+STALE = 4
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +79,30 @@ def test_image_size_change_mid_track_is_refused_until_a_new_init(harness, tracki
     bigger, _ = scene(1, width=400, height=300)
     harness.publish_frame(bigger, tracking + FRAME_NS)
     status = harness.status_with("refused: the target was initialised on 320x240")
-    assert "400x300" in status.message and status.state == TRACKING
+    assert "400x300" in status.message and status.state in (TRACKING, STALE)
     still_tracking(harness, tracking + 2 * FRAME_NS)
+
+
+def test_a_held_target_goes_stale_while_frames_are_refused_and_recovers(harness, tracking):
+    """The status never presents a frozen box as current: refused frames for longer than a few
+    frame periods make it STALE (box and follow-me figures 0, the reason given), and the next
+    good frame brings the tracking state back."""
+    import time
+
+    harness.publish_and_wait_detection(scene(1)[0], tracking + FRAME_NS)
+    bigger, _ = scene(2, width=400, height=300)
+    for k in range(8):                       # 0.8 s of frames of the wrong size
+        harness.publish_frame(bigger, tracking + (2 + k) * FRAME_NS)
+        time.sleep(0.1)
+    stale = harness.wait_until(lambda: next((s for s in reversed(harness.statuses) if s.state == STALE), None),
+                               "a STALE status")
+    assert "no frame processed for" in stale.message and "initialised on 320x240" in stale.message
+    assert stale.bbox_width == 0 and stale.target_area_fraction == 0 and stale.confidence == 0
+    harness.statuses.clear()
+    harness.publish_and_wait_detection(scene(3)[0], tracking + 20 * FRAME_NS)
+    back = harness.wait_until(lambda: next((s for s in harness.statuses if s.processed_frames and s.state == TRACKING), None),
+                              "a TRACKING status")
+    assert "frames processed again" in back.message and back.bbox_width > 0
 
 
 @pytest.mark.parametrize(

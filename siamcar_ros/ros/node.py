@@ -87,6 +87,10 @@ _RATE_SLACK = 0.8  # a frame arriving after 80% of the period is processed at on
 _LOG_THROTTLE_S = 2.0
 _CATCH_UP_BUDGET_S = 0.5
 _DIAGNOSTICS_PERIOD_S = 1.0
+_STALE_PERIODS = 3         # a held target is STALE after this many frame periods with no frame processed
+_STALE_MIN_S = 0.5
+_STALE_CHECK_S = 0.05
+STALE = 4                  # TrackerStatus.STALE
 
 
 def build_tracker_params(params: NodeParameters) -> dict:
@@ -234,6 +238,7 @@ class TrackerNode(LifecycleNode):
         self._reset_srv = self.create_service(
             Trigger, "~/reset", self._on_reset, callback_group=self._processing_group
         )
+        self._stale_timer = self.create_timer(_STALE_CHECK_S, self._check_stale, self._reception_group)
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 1)
         self._diagnostics_timer = self.create_timer(_DIAGNOSTICS_PERIOD_S, self._publish_diagnostics,
                                                     self._reception_group)
@@ -245,7 +250,10 @@ class TrackerNode(LifecycleNode):
         self._session = TrackingSession(None)
         self._buffer = FrameBuffer(1)
         self._image_sub = self._init_sub = self._reset_srv = None
-        self._diagnostics_pub = self._diagnostics_timer = None
+        self._diagnostics_pub = self._diagnostics_timer = self._stale_timer = None
+        self._last_processed_at = 0.0
+        self._last_problem = ""
+        self._stale_announced_at: float | None = None
         self._device_note = ""
         self._latency_ms = self._tracker_ms = 0.0
         self._detection_pub = self._debug_pub = self._detections_pub = None
@@ -280,8 +288,9 @@ class TrackerNode(LifecycleNode):
                     self.destroy_lifecycle_publisher(pub)
             if self._reset_srv is not None:
                 self.destroy_service(self._reset_srv)
-            if self._diagnostics_timer is not None:
-                self.destroy_timer(self._diagnostics_timer)
+            for timer in (self._diagnostics_timer, self._stale_timer):
+                if timer is not None:
+                    self.destroy_timer(timer)
             if self._diagnostics_pub is not None:
                 self.destroy_publisher(self._diagnostics_pub)
             had_model = self._tracker is not None
@@ -383,6 +392,10 @@ class TrackerNode(LifecycleNode):
             return
         tracker_ms = (time.perf_counter() - step_started) * 1e3
         self._processed_frames += 1
+        message = result.message
+        if self._stale_announced_at is not None and not message:
+            message = f"frames processed again after {time.monotonic() - self._last_processed_at:.1f} s"
+        self._last_processed_at, self._stale_announced_at = time.monotonic(), None
         self._last_bbox = result.bbox
         self._last_confidence, self._last_centerness = result.confidence, result.centerness
         self._update_frames_per_second(started)
@@ -392,7 +405,7 @@ class TrackerNode(LifecycleNode):
             self.get_logger().info(result.message)
         latency_ms = (time.perf_counter() - started) * 1e3
         self._latency_ms, self._tracker_ms = latency_ms, tracker_ms
-        self._publish_status(msg.header, image.shape, result.message, latency_ms, tracker_ms)
+        self._publish_status(msg.header, image.shape, message, latency_ms, tracker_ms)
 
     def _convert_or_report(self, msg) -> np.ndarray | None:
         try:
@@ -442,6 +455,7 @@ class TrackerNode(LifecycleNode):
 
     def _start_tracking(self, frame, image: np.ndarray, box) -> None:
         self._session.start(image, box)
+        self._last_processed_at, self._stale_announced_at = time.monotonic(), None
         self._target_size = image.shape[:2]
         self._track_id += 1
         self._last_bbox, self._last_confidence, self._last_centerness = tuple(box), 1.0, 1.0
@@ -518,7 +532,8 @@ class TrackerNode(LifecycleNode):
         status = TrackerStatus()
         if header is not None:
             status.header = header
-        status.state = int(self._session.state)
+        stale_for = self._stale_for()
+        status.state = STALE if stale_for is not None else int(self._session.state)
         status.frames_since_loss = int(self._session.frames_since_loss)
         status.message = message
         status.latency_ms, status.tracker_ms = float(latency_ms), float(tracker_ms)
@@ -526,9 +541,41 @@ class TrackerNode(LifecycleNode):
         status.dropped_frames = self._dropped_stale + self._dropped_refused
         if shape is not None:
             status.image_height, status.image_width = int(shape[0]), int(shape[1])
-        if self._last_bbox is not None and self._session.state != TrackState.IDLE:
+        if stale_for is not None:
+            # nothing current to steer on: box, confidence and follow-me figures stay 0
+            stale = self._stale_message(stale_for)
+            status.message = f"{message}; {stale}" if message and message != stale else stale
+        elif self._last_bbox is not None and self._session.state != TrackState.IDLE:
             self._fill_target(status)
         self._status_pub.publish(status)
+
+    def _stale_after(self) -> float:
+        return max(_STALE_PERIODS / self._params.rate_hz, _STALE_MIN_S) if self._params else math.inf
+
+    def _stale_for(self) -> float | None:
+        """Seconds since the last processed frame when a held target has gone stale, else None."""
+        if not self._active or self._session.state == TrackState.IDLE:
+            return None
+        age = time.monotonic() - self._last_processed_at
+        return age if age > self._stale_after() else None
+
+    def _stale_message(self, stale_for: float) -> str:
+        reason = f"; last problem: {self._last_problem}" if self._last_problem else "; no frames arriving"
+        return f"stale: no frame processed for {stale_for:.1f} s{reason}"
+
+    def _check_stale(self) -> None:
+        """Announce a stale target at once, then once a second while it stays stale."""
+        stale_for = self._stale_for()
+        if stale_for is None:
+            return
+        now = time.monotonic()
+        if self._stale_announced_at is None or now - self._stale_announced_at >= 1.0:
+            first = self._stale_announced_at is None
+            self._stale_announced_at = now
+            message = self._stale_message(stale_for)
+            if first:
+                self.get_logger().warning(message)
+            self._publish_status(message=message)
 
     def _fill_target(self, status: TrackerStatus) -> None:
         status.confidence, status.centerness = self._last_confidence, self._last_centerness
@@ -547,9 +594,12 @@ class TrackerNode(LifecycleNode):
             return
         state = self._session.state
         level = DiagnosticStatus.OK
-        if state in (TrackState.LOST, TrackState.SEARCHING) or not self._active:
+        stale_for = self._stale_for()
+        if state in (TrackState.LOST, TrackState.SEARCHING) or not self._active or stale_for is not None:
             level = DiagnosticStatus.WARN
         summary = state.name if self._active else "inactive (configured, not processing)"
+        if stale_for is not None:
+            summary = self._stale_message(stale_for)
         values = {
             "state": state.name, "frames_since_loss": str(self._session.frames_since_loss),
             "confidence": f"{self._last_confidence:.3f}",
@@ -577,6 +627,8 @@ class TrackerNode(LifecycleNode):
 
     def _report(self, message: str, header=None, level: str = "info", throttle: bool = False) -> None:
         """Log `message` and publish it in a status message (the node's one way to complain)."""
+        if header is not None and level != "info":
+            self._last_problem = message
         if not throttle or self._first_in_a_while(message):
             _log(self.get_logger(), level, message)
         self._publish_status(header, self._target_size if header is not None else None, message)
