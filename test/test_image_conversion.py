@@ -156,3 +156,38 @@ def test_bgr_frame_round_trips_through_image_fields():
     fields = bgr_to_image_fields(bgr)
     assert fields["encoding"] == "bgr8" and fields["step"] == 24
     assert np.array_equal(raw_image_to_bgr(SimpleNamespace(**fields)), bgr)
+
+
+def test_compressed_headers_announce_the_size_without_decoding():
+    from siamcar_ros.ros.image_conversion import compressed_image_size
+
+    frame = np.zeros((37, 53, 3), np.uint8)
+    for extension in (".png", ".jpg"):
+        data = cv2.imencode(extension, frame)[1].tobytes()
+        assert compressed_image_size(data) == (53, 37), extension
+    assert compressed_image_size(b"not an image") is None
+
+
+def test_an_oversized_compressed_image_is_refused_before_decoding():
+    """A small PNG that would decode to 12000 x 12000 (432 MB) is refused from its header: fast,
+    with no decoding memory."""
+    import time
+    import tracemalloc
+
+    data = cv2.imencode(".png", np.zeros((12000, 12000), np.uint8))[1].tobytes()
+    assert len(data) < 1_000_000
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.raises(ImageConversionError, match=r"12000x12000 \(144.0 MP\) is larger than max_image_pixels"):
+        compressed_image_to_bgr(SimpleNamespace(format="png", data=data), max_pixels=4096 * 4096)
+    elapsed = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 0.5 and peak < 20 * len(data) + 10_000_000
+
+
+def test_an_oversized_raw_image_is_refused():
+    msg = SimpleNamespace(encoding="mono8", height=3000, width=4000, step=4000, is_bigendian=0,
+                          data=bytes(3000 * 4000))
+    with pytest.raises(ImageConversionError, match="max_image_pixels"):
+        raw_image_to_bgr(msg, max_pixels=1_000_000)

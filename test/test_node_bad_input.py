@@ -145,3 +145,74 @@ def test_frames_out_of_order_are_dropped_and_counted(harness, tracking):
                                               if stamp_ns_of(s) == stamp_ns_of(detection)), None), "status")
     assert status.dropped_frames >= dropped_before + 1
     assert not any(stamp_ns_of(d) == tracking + FRAME_NS for d in harness.detections)
+
+
+def test_frames_stamped_zero_are_tracked_with_their_arrival_time(harness, tracking):
+    """A camera that stamps every frame 0 (stamp_policy auto): every frame is tracked, and the
+    outputs carry the arrival time."""
+    harness.detections.clear()
+    for step in range(1, 5):
+        harness.publish_frame(scene(step)[0], 0)
+        harness.wait_until(lambda: len(harness.detections) >= step, f"detection {step}")
+    stamps = [stamp_ns_of(d) for d in harness.detections]
+    assert all(s > 0 for s in stamps) and stamps == sorted(stamps) and len(set(stamps)) == 4
+
+
+def test_a_clock_jump_back_clears_the_buffer_and_tracking_goes_on_without_a_reset(harness, tracking):
+    harness.publish_and_wait_detection(scene(1)[0], tracking + FRAME_NS)
+    looped = tracking - 60 * SECOND                   # a bag starting over
+    status = None
+    detection = harness.publish_and_wait_detection(scene(2)[0], looped)
+    status = harness.status_with("clock jumped back")
+    assert "frame buffer cleared, tracking goes on" in status.message
+    assert detection.bbox.size_x > 0 and harness.node._session.state == TRACKING
+    harness.publish_and_wait_detection(scene(3)[0], looped + FRAME_NS)
+
+
+def test_an_init_box_stamped_zero_on_an_old_frame_is_refused(harness, idle):
+    import time
+
+    assert harness.set_parameters(init_max_age_s=0.3)[0].successful
+    try:
+        stamp = 900 * SECOND
+        harness.publish_frame(scene(0)[0], stamp)
+        harness.wait_until(lambda: harness.has_frame(stamp), "the frame")
+        time.sleep(0.5)
+        harness.init_pub.publish(init_message(scene(0)[1], 0))
+        assert "more than init_max_age_s 0.3 s" in harness.status_with("init box refused").message
+        assert harness.node._session.state == 0
+    finally:
+        assert harness.set_parameters(init_max_age_s=1.0)[0].successful
+
+
+def test_an_oversized_compressed_image_is_refused_quickly(tmp_path):
+    """The compressed subscription: a PNG announcing 12000 x 12000 is refused from its header."""
+    import time
+
+    import cv2
+    from sensor_msgs.msg import CompressedImage
+
+    checkpoint = small_checkpoint(tmp_path)
+    h = NodeHarness(domain_id=59, parameters={"checkpoint": str(checkpoint), "device": "cpu",
+                                              "image_type": "compressed", "image_topic": "image_png"},
+                    node_name="tracker_compressed")
+    try:
+        h.configure_and_activate_for("image_png")
+        publisher = h.client.create_publisher(CompressedImage, "image_png", 5)
+        h.wait_until(lambda: publisher.get_subscription_count() > 0, "the compressed subscription")
+        frame, box = scene(0)
+        first = CompressedImage(format="jpeg", data=cv2.imencode(".jpg", frame)[1].tobytes())
+        first.header.stamp.sec = 5
+        publisher.publish(first)
+        h.wait_until(lambda: h.has_frame(5 * SECOND), "the first frame")
+        h.init_pub.publish(init_message(box, 5 * SECOND))
+        h.status_with("tracking target")
+        huge = CompressedImage(format="png", data=cv2.imencode(".png", np.zeros((12000, 12000), np.uint8))[1].tobytes())
+        huge.header.stamp.sec = 6
+        started = time.monotonic()
+        publisher.publish(huge)
+        status = h.status_with("larger than max_image_pixels")
+        assert time.monotonic() - started < 2.0
+        assert "12000x12000" in status.message and h.node._session.state == TRACKING
+    finally:
+        h.close()

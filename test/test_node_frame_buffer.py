@@ -100,3 +100,29 @@ def test_overlay_draws_on_a_copy():
     frame = np.zeros((60, 80, 3), np.uint8)
     out = draw_overlay(frame, (10, 10, 20, 20), TrackingState.TRACKING, 0.8, 30.0)
     assert frame.sum() == 0 and out[30, 20].tolist() == [0, 220, 0]
+
+
+def test_a_clock_jump_back_clears_the_buffer_and_keeps_the_frame():
+    buffer = filled_buffer([5000, 5033, 5066])
+    with pytest.raises(FrameOrderError, match="stamp order"):
+        buffer.push(5040 * MS, "late", received_ns=0)          # a small reorder: refused
+    frame = buffer.push(100 * MS, "after the loop", received_ns=0)  # 4.9 s back: a jump
+    assert frame.after_clock_jump and len(buffer) == 1
+    assert buffer.take_newest()[0].message == "after the loop"
+
+
+def test_the_buffer_is_bounded_in_bytes_and_keeps_the_newest_frame():
+    buffer = FrameBuffer(10, max_bytes=2500)
+    for k in range(5):
+        buffer.push((k + 1) * MS, f"frame{k}", received_ns=0, nbytes=1000)
+    assert len(buffer) == 2 and buffer.nbytes == 2000
+    buffer.push(9 * MS, "huge", received_ns=0, nbytes=10_000)
+    assert len(buffer) == 1 and buffer.take_newest()[0].message == "huge"
+
+
+def test_stamp_zero_takes_the_newest_frame_only_while_it_is_recent():
+    buffer = FrameBuffer(3)
+    buffer.push(1 * MS, "newest", received_ns=1_000_000_000)
+    assert buffer.find(0, 0, max_age_ns=500 * MS, now_ns=1_400_000_000).message == "newest"
+    with pytest.raises(FrameLookupError, match=r"arrived 2.0 s ago \(more than init_max_age_s 0.5 s\)"):
+        buffer.find(0, 0, max_age_ns=500 * MS, now_ns=3_000_000_000)

@@ -5,14 +5,19 @@ newest frame not yet processed (`take_newest`), which skips, and counts, every o
 that was never processed; an init box picks the frame it was drawn on (`find`).
 
 Matching an init stamp (nanoseconds):
-- 0 means "the newest frame";
+- 0 means "the newest frame", when it arrived at most `max_age_ns` ago (else refused);
 - otherwise the frame with exactly that stamp, else the nearest frame within `tolerance_ns`;
 - a stamp older than the oldest buffered frame (minus the tolerance) is refused as too old;
   one newer than the newest frame (plus the tolerance) is refused as not received yet;
   one inside the buffered span with no frame within the tolerance is refused too (that frame
   was dropped by the transport or the buffer).
 Frames must arrive in stamp order: a frame whose stamp is not newer than the newest buffered
-frame is refused (`FrameOrderError`) and counted as dropped by the caller.
+frame is refused (`FrameOrderError`) and counted as dropped by the caller, unless it is older
+by more than `jump_back_ns`: that is a clock that jumped back (a bag looping, a simulator
+reset), so the buffer is cleared and the frame kept (``BufferedFrame.after_clock_jump``).
+
+The buffer holds at most `capacity` frames and at most `max_bytes` bytes of them (the oldest
+go first; the newest frame is always kept).
 """
 
 from __future__ import annotations
@@ -37,13 +42,19 @@ class BufferedFrame:
     sequence: int  # arrival number, 1, 2, ... since the buffer was created or cleared
     message: Any  # the image message as received; converted only when used
     received_ns: int  # local monotonic time of arrival, for latency figures
+    nbytes: int = 0  # size of the message's data
+    after_clock_jump: bool = False  # the buffer was cleared for it: its stamp jumped back
 
 
 class FrameBuffer:
-    def __init__(self, capacity: int):
+    def __init__(self, capacity: int, max_bytes: int | None = None,
+                 jump_back_ns: int = 1_000_000_000):
         if capacity < 1:
             raise ValueError(f"frame buffer capacity must be >= 1, got {capacity}")
         self._frames: deque[BufferedFrame] = deque(maxlen=capacity)
+        self._max_bytes = max_bytes
+        self._jump_back_ns = int(jump_back_ns)
+        self._bytes = 0
         self._lock = threading.Lock()
         self._next_sequence = 1
         self._taken_sequence = 0  # sequence of the last frame handed out by take_newest
@@ -56,17 +67,31 @@ class FrameBuffer:
         with self._lock:
             return len(self._frames)
 
-    def push(self, stamp_ns: int, message: Any, received_ns: int) -> BufferedFrame:
+    @property
+    def nbytes(self) -> int:
         with self._lock:
+            return self._bytes
+
+    def push(self, stamp_ns: int, message: Any, received_ns: int, nbytes: int = 0) -> BufferedFrame:
+        with self._lock:
+            jumped = False
             if self._frames and stamp_ns <= self._frames[-1].stamp_ns:
                 newest = self._frames[-1].stamp_ns
-                raise FrameOrderError(
-                    f"frame stamped {format_stamp(stamp_ns)} arrived after a frame stamped "
-                    f"{format_stamp(newest)}; frames must arrive in stamp order"
-                )
-            frame = BufferedFrame(stamp_ns, self._next_sequence, message, received_ns)
+                if newest - stamp_ns <= self._jump_back_ns:
+                    raise FrameOrderError(
+                        f"frame stamped {format_stamp(stamp_ns)} arrived after a frame stamped "
+                        f"{format_stamp(newest)}; frames must arrive in stamp order"
+                    )
+                self._clear_locked()
+                jumped = True
+            frame = BufferedFrame(stamp_ns, self._next_sequence, message, received_ns, int(nbytes), jumped)
             self._next_sequence += 1
+            if len(self._frames) == self._frames.maxlen:
+                self._bytes -= self._frames[0].nbytes
             self._frames.append(frame)
+            self._bytes += frame.nbytes
+            while self._max_bytes is not None and self._bytes > self._max_bytes and len(self._frames) > 1:
+                self._bytes -= self._frames.popleft().nbytes
             return frame
 
     def take_newest(self) -> tuple[BufferedFrame | None, int]:
@@ -89,12 +114,21 @@ class FrameBuffer:
         with self._lock:
             return [f for f in self._frames if f.stamp_ns > stamp_ns]
 
-    def find(self, stamp_ns: int, tolerance_ns: int) -> BufferedFrame:
+    def find(self, stamp_ns: int, tolerance_ns: int, max_age_ns: int | None = None,
+             now_ns: int | None = None) -> BufferedFrame:
         with self._lock:
             if not self._frames:
                 raise FrameLookupError("no image received yet; an init box needs a frame to land on")
             if stamp_ns == 0:
-                return self._frames[-1]
+                newest = self._frames[-1]
+                age = None if max_age_ns is None or now_ns is None else now_ns - newest.received_ns
+                if age is not None and age > max_age_ns:
+                    raise FrameLookupError(
+                        f"an init box stamped 0 takes the newest frame, but that frame arrived "
+                        f"{age / 1e9:.1f} s ago (more than init_max_age_s {max_age_ns / 1e9:g} s): "
+                        "the box would land on an old picture; stamp it with its frame's stamp"
+                    )
+                return newest
             oldest, newest = self._frames[0].stamp_ns, self._frames[-1].stamp_ns
             if stamp_ns < oldest - tolerance_ns:
                 raise FrameLookupError(
@@ -117,8 +151,12 @@ class FrameBuffer:
 
     def clear(self) -> None:
         with self._lock:
-            self._frames.clear()
-            self._taken_sequence = self._next_sequence - 1
+            self._clear_locked()
+
+    def _clear_locked(self) -> None:
+        self._frames.clear()
+        self._bytes = 0
+        self._taken_sequence = self._next_sequence - 1
 
 
 def format_stamp(stamp_ns: int) -> str:

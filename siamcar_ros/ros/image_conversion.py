@@ -94,9 +94,11 @@ def check_image_message(msg) -> None:
         )
 
 
-def raw_image_to_bgr(msg) -> np.ndarray:
-    """sensor_msgs/Image-like -> HxWx3 uint8 BGR array (a fresh copy)."""
+def raw_image_to_bgr(msg, max_pixels: int | None = None) -> np.ndarray:
+    """sensor_msgs/Image-like -> HxWx3 uint8 BGR array (a fresh copy); more than
+    ``max_pixels`` pixels is refused."""
     check_image_message(msg)
+    check_pixel_count(int(msg.width), int(msg.height), max_pixels, "image")
     bridge = _cv_bridge()
     if bridge is not None:
         return np.ascontiguousarray(bridge.imgmsg_to_cv2(msg, desired_encoding="bgr8"))
@@ -122,17 +124,61 @@ def _numpy_raw_to_bgr(msg) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(pixels), layout.to_bgr)
 
 
-def compressed_image_to_bgr(msg) -> np.ndarray:
-    """sensor_msgs/CompressedImage-like (jpeg, png, ...) -> HxWx3 uint8 BGR array."""
-    data = np.frombuffer(bytes(msg.data), dtype=np.uint8)
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# JPEG start-of-frame markers (SOF0..SOF15 but DHT, JPG and DAC) carry the image size
+_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def compressed_image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) announced by a PNG or JPEG header, read without decoding; None for
+    other formats or a header that cannot be read."""
+    if data[:8] == _PNG_SIGNATURE and len(data) >= 24 and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:2] != b"\xff\xd8":
+        return None
+    position = 2
+    while position + 9 <= len(data):
+        if data[position] != 0xFF:
+            return None
+        marker = data[position + 1]
+        if marker in _JPEG_SOF:
+            height = int.from_bytes(data[position + 5:position + 7], "big")
+            width = int.from_bytes(data[position + 7:position + 9], "big")
+            return width, height
+        if marker == 0xFF:          # fill byte
+            position += 1
+            continue
+        position += 2 + int.from_bytes(data[position + 2:position + 4], "big")
+    return None
+
+
+def check_pixel_count(width: int, height: int, max_pixels: int | None, what: str) -> None:
+    if max_pixels is not None and width * height > max_pixels:
+        raise ImageConversionError(
+            f"{what} of {width}x{height} ({width * height / 1e6:.1f} MP) is larger than "
+            f"max_image_pixels ({max_pixels / 1e6:.1f} MP); raise the parameter for such a camera")
+
+
+def compressed_image_to_bgr(msg, max_pixels: int | None = None) -> np.ndarray:
+    """sensor_msgs/CompressedImage-like (jpeg, png, ...) -> HxWx3 uint8 BGR array.
+
+    ``max_pixels``: a PNG or JPEG whose header announces more pixels is refused before it is
+    decoded (a small file may decode to gigabytes); other formats are checked after decoding.
+    """
+    raw = bytes(msg.data)
+    data = np.frombuffer(raw, dtype=np.uint8)
     if data.size == 0:
         raise ImageConversionError(f"compressed image (format '{msg.format}') has no data")
+    announced = compressed_image_size(raw)
+    if announced is not None:
+        check_pixel_count(*announced, max_pixels, f"compressed image (format '{msg.format}')")
     frame = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if frame is None or frame.size == 0:
         raise ImageConversionError(
             f"compressed image (format '{msg.format}', {data.size} bytes) could not be decoded; "
             "OpenCV decodes jpeg, png, webp, tiff, bmp"
         )
+    check_pixel_count(frame.shape[1], frame.shape[0], max_pixels, "decoded image")
     return frame
 
 

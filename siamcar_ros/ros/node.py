@@ -137,7 +137,8 @@ class TrackerNode(LifecycleNode):
         with self._lock:
             self._params, self._tracker, self._device_note = params, tracker, device_note
             self._session = TrackingSession(tracker, *session_settings(params))
-            self._buffer = FrameBuffer(params.frame_buffer_length)
+            self._buffer = FrameBuffer(params.frame_buffer_length,
+                                       max_bytes=int(params.frame_buffer_megabytes * 1e6))
             self._processed_frames = self._dropped_stale = self._dropped_refused = 0
         self._create_interfaces(params)
         self._report(f"configured ({device_note})" if device_note else "configured")
@@ -340,12 +341,24 @@ class TrackerNode(LifecycleNode):
     def _on_image(self, msg) -> None:
         if not self._active:
             return
+        stamp_ns = stamp_to_ns(msg.header.stamp)
+        policy = self._params.stamp_policy
+        if policy == "arrival" or (policy == "auto" and stamp_ns == 0):
+            # cameras that stamp 0 (or not at all): the arrival time on the node's clock
+            # (simulated time with use_sim_time), written into the header the outputs carry
+            now = self.get_clock().now()
+            msg.header.stamp = now.to_msg()
+            stamp_ns = now.nanoseconds
         try:
-            self._buffer.push(stamp_to_ns(msg.header.stamp), msg, time.monotonic_ns())
+            frame = self._buffer.push(stamp_ns, msg, time.monotonic_ns(), len(msg.data))
         except FrameOrderError as error:
             self._dropped_refused += 1
             self._report(f"frame dropped: {error}", header=msg.header, level="warning", throttle=True)
             return
+        if frame.after_clock_jump:
+            self._report(f"the clock jumped back (frame stamped {format_stamp(stamp_ns)}, a bag "
+                         "looping or a simulator reset?): frame buffer cleared, tracking goes on",
+                         header=msg.header, level="warning", throttle=True)
         frame_ready = self._frame_ready
         if frame_ready is not None:
             try:
@@ -431,7 +444,9 @@ class TrackerNode(LifecycleNode):
             self._apply_pending_params()
             stamp_ns = stamp_to_ns(msg.header.stamp)
             try:
-                frame = self._buffer.find(stamp_ns, int(self._params.init_stamp_tolerance_ms * 1e6))
+                frame = self._buffer.find(stamp_ns, int(self._params.init_stamp_tolerance_ms * 1e6),
+                                          max_age_ns=int(self._params.init_max_age_s * 1e9),
+                                          now_ns=time.monotonic_ns())
                 image = self._convert_or_raise(frame.message)
                 box = init_box_to_xywh(
                     msg.bbox.center.position.x, msg.bbox.center.position.y,
@@ -450,8 +465,8 @@ class TrackerNode(LifecycleNode):
 
     def _convert_or_raise(self, msg) -> np.ndarray:
         if isinstance(msg, CompressedImage):
-            return compressed_image_to_bgr(msg)
-        return raw_image_to_bgr(msg)
+            return compressed_image_to_bgr(msg, self._params.max_image_pixels)
+        return raw_image_to_bgr(msg, self._params.max_image_pixels)
 
     def _start_tracking(self, frame, image: np.ndarray, box) -> None:
         self._session.start(image, box)

@@ -29,6 +29,7 @@ BACKBONES = tuple(_MODEL_BACKBONES)
 PRESETS = tuple(name for name in _TRACKER_PRESETS if name != "default")
 IMAGE_TYPES = ("raw", "compressed")
 QOS_RELIABILITIES = ("best_effort", "reliable")
+STAMP_POLICIES = ("auto", "header", "arrival")
 TRACKING_HYPER_PARAMETERS = ("penalty_k", "window_influence", "lr")
 
 
@@ -86,6 +87,15 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("rate_hz", 30.0, "maximum processing rate in frames/s, 0 < rate_hz <= 1000", "configure"),
     ParameterSpec("frame_buffer_length", 30, "recent frames kept for stamped init boxes, 1..1000", "configure"),
     ParameterSpec("init_stamp_tolerance_ms", 20.0, "nearest-frame match for an init stamp, ms >= 0", "live"),
+    ParameterSpec("init_max_age_s", 1.0, "an init box stamped 0 takes the newest frame only when it "
+                  "arrived at most this long ago, seconds > 0", "live"),
+    ParameterSpec("stamp_policy", "auto", f"{STAMP_POLICIES}: a frame's stamp is its header stamp, its "
+                  "arrival time on the node's clock, or (auto) the arrival time when the header stamp is 0",
+                  "configure"),
+    ParameterSpec("frame_buffer_megabytes", 256.0, "the frame buffer's memory bound, MB > 0 (frames "
+                  "beyond it go first, the newest is always kept)", "configure"),
+    ParameterSpec("max_image_pixels", 16777216, "larger images are refused (compressed ones before "
+                  "decoding), 1..1000000000", "live"),
     # Interfaces
     ParameterSpec("image_topic", "image_raw", "camera topic (relative names follow the namespace)", "configure"),
     ParameterSpec("image_type", "raw", f"{IMAGE_TYPES}: sensor_msgs/Image or CompressedImage", "configure"),
@@ -126,6 +136,10 @@ class NodeParameters:
     rate_hz: float
     frame_buffer_length: int
     init_stamp_tolerance_ms: float
+    init_max_age_s: float
+    stamp_policy: str
+    frame_buffer_megabytes: float
+    max_image_pixels: int
     image_topic: str
     image_type: str
     init_topic: str
@@ -184,6 +198,7 @@ def _check_choices(v: dict[str, Any]) -> None:
         "image_type": IMAGE_TYPES,
         "qos_reliability": QOS_RELIABILITIES,
         "accelerator": ACCELERATORS,
+        "stamp_policy": STAMP_POLICIES,
     }
     for name, allowed in choices.items():
         if v[name] not in allowed:
@@ -204,7 +219,8 @@ def _is_cuda_index(device: str) -> bool:
 
 def _check_ranges(v: dict[str, Any]) -> None:
     for name in ("penalty_k", "window_influence", "lr", "lost_threshold", "rate_hz",
-                 "init_stamp_tolerance_ms", "reacquire_threshold"):
+                 "init_stamp_tolerance_ms", "reacquire_threshold", "init_max_age_s",
+                 "frame_buffer_megabytes"):
         if not math.isfinite(v[name]):
             raise ParameterError(name, f"must be a finite number, got {v[name]!r}")
     _require("penalty_k", v["penalty_k"] <= 10.0, "must be <= 10 (or negative to take the preset's value)")
@@ -219,6 +235,9 @@ def _check_ranges(v: dict[str, Any]) -> None:
     _require("frame_buffer_length", 1 <= v["frame_buffer_length"] <= 1000, "must be within 1..1000")
     _require("init_stamp_tolerance_ms", v["init_stamp_tolerance_ms"] >= 0, "must be >= 0")
     _require("qos_depth", 1 <= v["qos_depth"] <= 100, "must be within 1..100")
+    _require("init_max_age_s", v["init_max_age_s"] > 0, "must be > 0")
+    _require("frame_buffer_megabytes", v["frame_buffer_megabytes"] > 0, "must be > 0")
+    _require("max_image_pixels", 1 <= v["max_image_pixels"] <= 1_000_000_000, "must be within 1..1000000000")
 
 
 def _require(name: str, condition: bool, message: str) -> None:
