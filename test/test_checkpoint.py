@@ -137,8 +137,15 @@ def test_truncated_file_fails_clearly(tmp_path):
 def test_missing_file_and_directory_fail_naming_the_path(tmp_path):
     with pytest.raises(CheckpointError, match=r"nope\.pth does not exist"):
         load_checkpoint(tmp_path / "nope.pth")
-    with pytest.raises(CheckpointError, match="is not a file"):
+    with pytest.raises(CheckpointError, match="is a directory, not a file"):
         load_checkpoint(tmp_path)
+
+
+def test_a_text_file_is_called_not_a_pytorch_file(tmp_path):
+    path = tmp_path / "notes.pth"
+    path.write_text("these are notes, not weights")
+    with pytest.raises(CheckpointError, match=r"is not a PyTorch file \(it starts with b'thes'\)"):
+        load_checkpoint(path)
 
 
 class _RunsCodeWhenUnpickled:
@@ -153,9 +160,10 @@ def test_checkpoint_that_would_run_code_is_refused_and_nothing_runs(tmp_path):
     path = tmp_path / "evil.pth"
     torch.save({"state_dict": {"x": torch.zeros(1)}, "hook": _RunsCodeWhenUnpickled()}, path,
                pickle_module=pickle)
-    with pytest.raises(CheckpointError, match="refusing to load it"):
+    with pytest.raises(CheckpointError, match="refusing to load it") as error:
         load_checkpoint(path)
     assert not _RunsCodeWhenUnpickled.marker.exists()
+    assert "weights_only=False" not in str(error.value) and "safe_globals" not in str(error.value)
 
 
 def test_own_checkpoint_round_trips_weights_config_and_extra(tmp_path):

@@ -126,3 +126,26 @@ def test_stamp_zero_takes_the_newest_frame_only_while_it_is_recent():
     assert buffer.find(0, 0, max_age_ns=500 * MS, now_ns=1_400_000_000).message == "newest"
     with pytest.raises(FrameLookupError, match=r"arrived 2.0 s ago \(more than init_max_age_s 0.5 s\)"):
         buffer.find(0, 0, max_age_ns=500 * MS, now_ns=3_000_000_000)
+
+
+def test_a_tiny_box_is_called_too_small_not_outside():
+    with pytest.raises(InitBoxError, match=r"too small: 1 x 1 px inside the image, each side must be at least 2 px"):
+        init_box_to_xywh(100.5, 100.5, 1, 1, 640, 480)
+    with pytest.raises(InitBoxError, match="too small: 1 x 20 px inside the 640x480 image"):
+        init_box_to_xywh(-9, 100, 20, 20, 640, 480)
+
+
+def test_the_overlay_label_is_fill_on_a_plain_box_with_no_stray_outline():
+    """Every pixel of the label is the box colour, the fill colour or a blend of the two: no
+    outline strokes of another colour (OpenCV 5 draws a wide outline off the fill)."""
+    from siamcar_ros.ros.overlay import LABEL_BACKGROUND, draw_label
+
+    canvas = np.full((60, 400, 3), 255, np.uint8)
+    fill = np.array((0, 220, 0), np.float64)
+    x0, y0, x1, y1 = draw_label(canvas, "TRACKING conf 0.93 29.8 fps", (8, 22), tuple(int(v) for v in fill))
+    label = canvas[y0:y1, x0:x1].reshape(-1, 3).astype(np.float64)
+    background = np.array(LABEL_BACKGROUND, np.float64)
+    share = ((label - background) @ (fill - background)) / ((fill - background) @ (fill - background))
+    off_line = np.linalg.norm(label - (background + share[:, None] * (fill - background)), axis=1)
+    assert off_line.max() < 3.0 and (share > 0.9).sum() > 100
+    assert (canvas[:y0] == 255).all() and (canvas[y1:] == 255).all()

@@ -58,14 +58,27 @@ def _load_file(path: Path, device: torch.device) -> object:
     if not path.exists():
         raise CheckpointError(f"checkpoint file {path} does not exist")
     if not path.is_file():
-        raise CheckpointError(f"checkpoint path {path} is not a file")
+        raise CheckpointError(f"checkpoint path {path} is a directory, not a file" if path.is_dir()
+                              else f"checkpoint path {path} is not a file")
+    with open(path, "rb") as stream:
+        head = stream.read(4)
+    # PyTorch files are zip archives (torch.save) or, in the legacy format, a pickle stream
+    if head[:4] != b"PK\x03\x04" and head[:1] != b"\x80":
+        shown = "empty" if not head else f"it starts with {head!r}"
+        raise CheckpointError(f"checkpoint {path} is not a PyTorch file ({shown}); expected a .pth "
+                              "written by torch.save")
     try:
         return torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as error:
+        # torch's text is mostly advice to switch the safety off, not ours to give: keep the
+        # line that names what was refused
+        lines = [line.strip() for line in str(error).splitlines()]
+        reason = next((line.split(". Please")[0] for line in lines
+                       if line.startswith("WeightsUnpickler error")),
+                      "it is not made of tensors and plain containers only")
         raise CheckpointError(
             f"checkpoint {path} holds Python objects other than tensors and plain containers; "
-            f"refusing to load it (weights_only loading, a checkpoint must not run code): "
-            f"{str(error).splitlines()[0]}") from error
+            f"refusing to load it (a checkpoint must not run code): {reason}") from error
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as error:
         raise CheckpointError(f"checkpoint {path} cannot be read: the file is truncated, corrupt "
                               f"or not a PyTorch file ({str(error).splitlines()[0]})") from error

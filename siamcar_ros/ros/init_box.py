@@ -37,10 +37,14 @@ def init_box_to_xywh(
     clipped_left, clipped_top = max(left, 0.0), max(top, 0.0)
     clipped_right, clipped_bottom = min(right, float(image_width)), min(bottom, float(image_height))
     width, height = clipped_right - clipped_left, clipped_bottom - clipped_top
+    if width <= 0 or height <= 0:
+        raise InitBoxError(f"init box {described} lies outside the {image_width}x{image_height} image")
     if width < MIN_SIDE_PX or height < MIN_SIDE_PX:
+        where = "inside the image" if (width, height) == (size_x, size_y) else \
+            f"inside the {image_width}x{image_height} image"
         raise InitBoxError(
-            f"init box {described} lies outside the {image_width}x{image_height} image "
-            f"(less than {MIN_SIDE_PX:g} px of it inside)"
+            f"init box {described} is too small: {width:g} x {height:g} px {where}, each side "
+            f"must be at least {MIN_SIDE_PX:g} px"
         )
     return clipped_left, clipped_top, width, height
 

@@ -28,6 +28,22 @@ def draw_overlay(
         x, y, w, h = (int(round(v)) for v in bbox_xywh)
         cv2.rectangle(canvas, (x, y), (x + w, y + h), colour, 2)
     text = f"{state.name} conf {confidence:.2f} {frames_per_second:.1f} fps"
-    cv2.putText(canvas, text, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(canvas, text, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, colour, 1, cv2.LINE_AA)
+    draw_label(canvas, text, (8, 22), colour)
     return canvas
+
+
+LABEL_BACKGROUND = (0, 0, 0)
+
+
+def draw_label(canvas: np.ndarray, text: str, origin: tuple[int, int], colour) -> tuple[int, int, int, int]:
+    """Text on a filled dark box (legible on any picture, and the same with every OpenCV
+    version: an outline drawn as a wider stroke of the same glyphs does not line up with the
+    fill in OpenCV 5). Returns the box (x0, y0, x1, y1)."""
+    face, scale, thickness = cv2.FONT_HERSHEY_SIMPLEX, 0.6, 1
+    (width, height), baseline = cv2.getTextSize(text, face, scale, thickness)
+    x, y = origin
+    box = (max(x - 3, 0), max(y - height - 3, 0), min(x + width + 3, canvas.shape[1]),
+           min(y + baseline + 2, canvas.shape[0]))
+    cv2.rectangle(canvas, box[:2], (box[2] - 1, box[3] - 1), LABEL_BACKGROUND, -1)
+    cv2.putText(canvas, text, (x, y), face, scale, colour, thickness, cv2.LINE_AA)
+    return box

@@ -68,6 +68,8 @@ def load_tracker(checkpoint: str | os.PathLike | None = None, backbone: str | No
             raise FileNotFoundError(
                 f"the bundled {checkpoint or 'default'} model {path} is missing; pass checkpoint=<file> (for "
                 f"example a published SiamCAR ResNet-50 .pth) or set {DEFAULT_CHECKPOINT_ENV}")
+        if path.is_dir():
+            raise FileNotFoundError(f"checkpoint {path} is a directory; give the .pth file in it")
         raise FileNotFoundError(f"checkpoint file {path} does not exist")
     model = load_checkpoint(path, device="cpu")
     built = model.config.get("backbone")
