@@ -79,3 +79,49 @@ def test_target_leaving_then_coming_back_elsewhere_is_searched_for_and_reacquire
            last.bbox.size_x, last.bbox.size_y)
     assert iou(np.array([box]), sequence.ground_truth[back + 39:back + 40])[0] > 0.5
     assert harness.set_parameters(lost_patience=10, search_crops_per_frame=2)[0].successful
+
+
+def test_the_first_second_after_an_init_keeps_the_target_with_a_busy_second_core(harness):
+    """Frames stream in real time at 30 Hz while another process keeps a core busy; the init box
+    comes five frames late (stamped with its frame): the node catches up and keeps the target
+    through the first second."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from siamcar_ros.data.procedural import generate_sequence
+    from siamcar_ros.evaluation.metrics import iou
+
+    sequence = generate_sequence(seed=31, length=45, size=(240, 320), attributes=["fast_motion"])
+    frames = [sequence.frames[i] for i in range(45)]
+    start = 2000 * 10**9
+    stamps = [start + i * FRAME_NS for i in range(45)]
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        harness.detections.clear()
+
+        def stream():
+            for k, frame in enumerate(frames):
+                harness.publish_frame(frame, stamps[k])
+                if k == 5:
+                    harness.init_pub.publish(init_message(tuple(sequence.ground_truth[0]), stamps[0]))
+                time.sleep(FRAME_NS / 1e9)
+
+        streamer = threading.Thread(target=stream)
+        streamer.start()
+        streamer.join()
+        time.sleep(0.5)
+    finally:
+        burner.kill()
+    by_stamp = {d.header.stamp.sec * 10**9 + d.header.stamp.nanosec: d for d in harness.detections}
+    published = [k for k in range(45) if stamps[k] in by_stamp]
+    assert len(published) >= 15, f"only {len(published)} frames processed"
+    boxes = []
+    for k in published:
+        d = by_stamp[stamps[k]]
+        boxes.append((d.bbox.center.position.x - d.bbox.size_x / 2, d.bbox.center.position.y - d.bbox.size_y / 2,
+                      d.bbox.size_x, d.bbox.size_y))
+    overlaps = iou(np.array(boxes), sequence.ground_truth[published])
+    assert np.mean(overlaps > 0.3) >= 0.9, overlaps.round(2)
+    assert overlaps[-5:].min() > 0.3, overlaps.round(2)

@@ -53,7 +53,6 @@ from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
 
 from siamcar_ros.msg import TrackerStatus
-from siamcar_ros.tracking.tracker import as_params
 from siamcar_ros.ros.executor import NodeExecutor
 from siamcar_ros.ros.frame_buffer import (
     FrameBuffer,
@@ -76,8 +75,8 @@ from siamcar_ros.ros.params import (
     SPECS_BY_NAME,
     NodeParameters,
     ParameterError,
+    build_tracker_params,
     session_settings,
-    tracker_param_overrides,
     validate_parameters,
 )
 from siamcar_ros.tracking.session import TrackingSession, TrackState, follow_figures
@@ -91,12 +90,6 @@ _STALE_PERIODS = 3         # a held target is STALE after this many frame period
 _STALE_MIN_S = 0.5
 _STALE_CHECK_S = 0.05
 STALE = 4                  # TrackerStatus.STALE
-
-
-def build_tracker_params(params: NodeParameters) -> dict:
-    """The tracker settings the parameters set; what they leave unset (empty strategy or preset,
-    negative hyper-parameters) comes from the model's recommendation, else the defaults."""
-    return {**({"preset": params.preset} if params.preset else {}), **tracker_param_overrides(params)}
 
 
 class TrackerNode(LifecycleNode):
@@ -208,7 +201,7 @@ class TrackerNode(LifecycleNode):
                 params=build_tracker_params(params),
                 accelerator=params.accelerator,
             )
-            _warm_up(tracker)
+            TrackingSession(tracker, *session_settings(params)).warm_up()
         except Exception as error:
             # Name the file and backbone: the loader's own text may not (e.g. a corrupt file).
             raise RuntimeError(
@@ -314,8 +307,6 @@ class TrackerNode(LifecycleNode):
             )
         try:
             params = validate_parameters({**self._parameter_values(), **changes})
-            if holds_model:
-                as_params(build_tracker_params(params))  # the tracker's own checks, before accepting
         except (ParameterError, ValueError) as error:
             return self._refuse_parameters(str(error))
         if holds_model:
@@ -695,15 +686,6 @@ def _installed_model(checkpoint: str) -> str | None:
     except PackageNotFoundError:
         return None
     return str(installed) if installed.is_file() else None
-
-
-def _warm_up(tracker) -> None:
-    """One init + track on a synthetic frame, so the first real frame is not slowed by lazy setup."""
-    frame = np.full((240, 320, 3), 90, np.uint8)
-    frame[100:140, 140:180] = (30, 200, 220)
-    tracker.init(frame, (140.0, 100.0, 40.0, 40.0))
-    tracker.track(frame)
-    tracker.reset()
 
 
 def _free_model_memory() -> None:

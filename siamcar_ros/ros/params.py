@@ -174,7 +174,21 @@ def validate_parameters(values: dict[str, Any]) -> NodeParameters:
             merged[name] = float(value)
     _check_choices(merged)
     _check_ranges(merged)
-    return NodeParameters(**merged)
+    params = NodeParameters(**merged)
+    _check_tracker_settings(params)
+    return params
+
+
+def _check_tracker_settings(params: NodeParameters) -> None:
+    """The tracker's own rule and ranges decide (one owner, siamcar_ros.tracking.params);
+    the placeholders (negative, empty) are turned into 'not set' here, at the ROS edge."""
+    from siamcar_ros.tracking.params import TrackerParamError, resolve_tracker_params
+
+    try:
+        resolve_tracker_params(build_tracker_params(params))
+    except TrackerParamError as error:
+        raise ParameterError(error.name, f"{error} (or negative to take the preset's value)"
+                             if error.name in TRACKING_HYPER_PARAMETERS else str(error)) from error
 
 
 def _check_type(name: str, value: Any, default: Any) -> None:
@@ -223,9 +237,6 @@ def _check_ranges(v: dict[str, Any]) -> None:
                  "frame_buffer_megabytes"):
         if not math.isfinite(v[name]):
             raise ParameterError(name, f"must be a finite number, got {v[name]!r}")
-    _require("penalty_k", v["penalty_k"] <= 10.0, "must be <= 10 (or negative to take the preset's value)")
-    for name in ("window_influence", "lr"):
-        _require(name, v[name] <= 1.0, "must be <= 1 (or negative to take the preset's value)")
     _require("lost_threshold", 0.0 <= v["lost_threshold"] <= 1.0, "must be within 0..1")
     _require("lost_patience", v["lost_patience"] >= 1, "must be >= 1")
     _require("reacquire_threshold", 0.0 < v["reacquire_threshold"] <= 1.0, "must be within (0, 1]")
@@ -262,3 +273,10 @@ def session_settings(params: NodeParameters):
     return (LossSettings(params.lost_threshold, params.lost_patience),
             RedetectionSettings(params.redetection, params.reacquire_threshold,
                                 params.reacquire_frames, params.search_crops_per_frame))
+
+
+def build_tracker_params(params: NodeParameters) -> dict:
+    """The tracker settings the parameters set; what they leave unset (empty strategy or preset,
+    negative hyper-parameters) comes from the model's recommendation, else the defaults
+    (``resolve_tracker_params``)."""
+    return {**({"preset": params.preset} if params.preset else {}), **tracker_param_overrides(params)}

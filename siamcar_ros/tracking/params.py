@@ -37,6 +37,14 @@ def _normalise_preset_name(name: str) -> str:
     return name.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
 
 
+class TrackerParamError(ValueError):
+    """A tracker setting outside what the tracker accepts; ``name`` is the setting."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name = name
+
+
 @dataclass(frozen=True)
 class TrackerParams:
     """Hyper-parameters of :class:`~siamcar_ros.tracking.tracker.SiamCARTracker`.
@@ -58,16 +66,16 @@ class TrackerParams:
         for name, (lowest, highest, allowed) in _RANGES.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"tracker parameter {name!r} must be a number ({allowed}), "
-                                 f"got {value!r}")
+                raise TrackerParamError(name, f"tracker parameter {name!r} must be a number "
+                                              f"({allowed}), got {value!r}")
             value = float(value)
             too_small = value <= lowest if name == "context_amount" else value < lowest
             if not math.isfinite(value) or too_small or value > highest:
-                raise ValueError(f"tracker parameter {name!r} is {value!r}; allowed: {allowed}")
+                raise TrackerParamError(name, f"tracker parameter {name!r} is {value!r}; allowed: {allowed}")
             object.__setattr__(self, name, value)
         if self.strategy not in STRATEGIES:
-            raise ValueError(f"tracker parameter 'strategy' is {self.strategy!r}; "
-                             f"allowed: {', '.join(STRATEGIES)}")
+            raise TrackerParamError("strategy", f"tracker parameter 'strategy' is {self.strategy!r}; "
+                                                f"allowed: {', '.join(STRATEGIES)}")
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> "TrackerParams":
@@ -100,3 +108,37 @@ class TrackerParams:
     def replace(self, **changes: Any) -> "TrackerParams":
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+# Settings of a checkpoint's recommendation that describe the model rather than the dataset:
+# they survive when the caller picks a preset (a preset only sets penalty_k, window_influence, lr).
+_MODEL_SETTINGS = ("strategy", "context_amount")
+
+
+def resolve_tracker_params(params: "TrackerParams | Mapping[str, Any] | str | None",
+                           recommended: Mapping[str, Any] | None = None) -> "TrackerParams":
+    """The one rule every front end (library, siamcar-track, siamcar-eval, siamcar-tune, the
+    node) uses for tracker settings: preset < the model's recommendation < explicit value.
+
+    TrackerParams from an instance, a mapping (see ``TrackerParams.from_dict``) or a preset name.
+
+    ``recommended`` (the settings a checkpoint was tuned with, ``model.recommended_tracker_params``)
+    fills what the caller leaves out; a TrackerParams instance is taken as it is, and a preset
+    named by the caller replaces the recommended hyper-parameters but keeps the recommended
+    strategy and context amount.
+    """
+    if isinstance(params, TrackerParams):
+        return params
+    if params is None:
+        requested: dict[str, Any] = {}
+    elif isinstance(params, str):
+        requested = {"preset": params}
+    elif isinstance(params, Mapping):
+        requested = dict(params)
+    else:
+        raise TypeError(f"params must be TrackerParams, a dict or a preset name, got {type(params).__name__}")
+    merged = dict(recommended or {})
+    if "preset" in requested:
+        merged = {key: value for key, value in merged.items() if key in _MODEL_SETTINGS}
+    merged.update(requested)
+    return TrackerParams.from_dict(merged)

@@ -150,6 +150,7 @@ class TrackingSession:
         self._next_tile = 0
         self._candidate: Candidate | None = None
         self._streak = 0
+        self._widen_next = False
 
     # ------------------------------------------------------------------ settings and control
     def configure(self, loss: LossSettings | None = None,
@@ -192,16 +193,42 @@ class TrackingSession:
 
     def catch_up(self, frames: Iterable[np.ndarray], budget_s: float) -> int:
         """Track silently through ``frames`` (older to newer) for at most ``budget_s`` seconds;
-        returns how many were tracked. Frames of another size are skipped."""
+        returns how many were tracked. Frames of another size are skipped. When the budget runs
+        out before the last frame, the next ``step`` first looks for the target in a widened
+        area around its last position (the motion of the skipped frames), never a blind jump."""
         started, done = time.monotonic(), 0
         for frame in frames:
             if time.monotonic() - started > budget_s:
+                self._widen_next = True
                 break
             if frame is None or (frame.shape[1], frame.shape[0]) != self.tracker.state.frame_size:
                 continue
             self.step(frame)
             done += 1
         return done
+
+    def warm_up(self, frame_size: tuple[int, int] = (640, 480)) -> None:
+        """Run once everything an init box will run (template, tracking steps, a widened and a
+        whole-frame search) on a synthetic frame, so that the first real second is not slowed
+        by lazy set-up; the session is left IDLE."""
+        width, height = frame_size
+        frame = np.full((height, width, 3), 90, np.uint8)
+        frame[height // 2 - 20:height // 2 + 20, width // 2 - 20:width // 2 + 20] = (30, 200, 220)
+        box = (width / 2 - 20.0, height / 2 - 20.0, 40.0, 40.0)
+        saved = (self.loss, self.redetection)
+        try:
+            self.start(frame, box)
+            for _ in range(2):
+                self.step(frame)
+            self._widen_next = True
+            self.step(frame)
+            self.loss = LossSettings(1.0, 1)
+            self.redetection = RedetectionSettings(True, 1.0, 1, saved[1].crops_per_frame)
+            for _ in range(3):          # TRACKING -> LOST -> SEARCHING
+                self.step(frame)
+        finally:
+            self.loss, self.redetection = saved
+            self.stop()
 
     # ------------------------------------------------------------------------- one frame
     def step(self, frame: np.ndarray) -> SessionResult:
@@ -217,7 +244,22 @@ class TrackingSession:
         return SessionResult(self.state, self._bbox, self._confidence, self._centerness,
                              self._frames_since_loss, change, message, crops)
 
+    def _widened_search(self, frame: np.ndarray) -> int:
+        """Look around the last position over a 3 x 3 block of search crops and move the
+        target to the best-scoring one when it is confident enough; returns the crops run."""
+        self._widen_next = False
+        state = self.tracker.state
+        geometry = self.tracker.geometry
+        step = geometry.stride * (geometry.score_size - 1) / geometry.search_size * self.tracker.search_side()
+        centres = [(state.center[0] + dx * step, state.center[1] + dy * step)
+                   for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+        best = max(self.tracker.detect(frame, centres), key=lambda c: c.score)
+        if best.score >= self.loss.lost_threshold:
+            self.tracker.relocate(best.center)
+        return len(centres)
+
     def _track(self, frame: np.ndarray) -> SessionResult:
+        crops = self._widened_search(frame) if self._widen_next else 0
         result = self.tracker.track(frame)
         self._bbox = tuple(float(v) for v in result.bbox)
         self._confidence, self._centerness = float(result.confidence), float(result.centerness)
@@ -225,16 +267,17 @@ class TrackingSession:
             self._misses = 0
             if self.state == TrackState.LOST:
                 self.state, self._frames_since_loss = TrackState.TRACKING, 0
-                return self._result(TrackState.TRACKING, "target recovered")
-            return self._result()
+                return self._result(TrackState.TRACKING, "target recovered", crops + 1)
+            return self._result(crops=crops + 1)
         self._misses += 1
         if self.state == TrackState.LOST:
             self._frames_since_loss += 1
         elif self._misses >= self.loss.lost_patience:
             self.state, self._frames_since_loss = TrackState.LOST, 0
             return self._result(TrackState.LOST, f"target lost: confidence below "
-                                f"{self.loss.lost_threshold:g} for {self.loss.lost_patience} frames")
-        return self._result()
+                                f"{self.loss.lost_threshold:g} for {self.loss.lost_patience} frames",
+                                crops + 1)
+        return self._result(crops=crops + 1)
 
     def _begin_search(self, frame: np.ndarray) -> SessionResult:
         state = self.tracker.state

@@ -33,7 +33,9 @@ from .confidence import peak_score
 from .decode import CropGeometry, Decoded, decode, hanning_window
 from .device import resolve_half, select_device
 from .inputs import TrackerInputError, as_bgr_frame, check_box
-from .params import TrackerParams
+from .params import TrackerParams, resolve_tracker_params
+
+as_params = resolve_tracker_params   # the name the tracker has always used
 
 __all__ = ["Candidate", "SiamCARTracker", "TrackResult", "TargetState", "TrackerInputError",
            "TrackerStateError", "next_target_state", "as_params"]
@@ -85,37 +87,6 @@ class TargetState:
     size: tuple[float, float]
     frame_size: tuple[int, int]  # (width, height)
     context_amount: float
-
-
-# Settings of a checkpoint's recommendation that describe the model rather than the dataset:
-# they survive when the caller picks a preset (a preset only sets penalty_k, window_influence, lr).
-_MODEL_SETTINGS = ("strategy", "context_amount")
-
-
-def as_params(params: TrackerParams | Mapping[str, Any] | str | None,
-              recommended: Mapping[str, Any] | None = None) -> TrackerParams:
-    """TrackerParams from an instance, a mapping (see ``TrackerParams.from_dict``) or a preset name.
-
-    ``recommended`` (the settings a checkpoint was tuned with, ``model.recommended_tracker_params``)
-    fills what the caller leaves out; a TrackerParams instance is taken as it is, and a preset
-    named by the caller replaces the recommended hyper-parameters but keeps the recommended
-    strategy and context amount.
-    """
-    if isinstance(params, TrackerParams):
-        return params
-    if params is None:
-        requested: dict[str, Any] = {}
-    elif isinstance(params, str):
-        requested = {"preset": params}
-    elif isinstance(params, Mapping):
-        requested = dict(params)
-    else:
-        raise TypeError(f"params must be TrackerParams, a dict or a preset name, got {type(params).__name__}")
-    merged = dict(recommended or {})
-    if "preset" in requested:
-        merged = {key: value for key, value in merged.items() if key in _MODEL_SETTINGS}
-    merged.update(requested)
-    return TrackerParams.from_dict(merged)
 
 
 def next_target_state(center, size, decoded: Decoded, scale_z: float, frame_size) -> tuple:
