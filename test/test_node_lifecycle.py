@@ -234,11 +234,16 @@ def test_the_shutdown_transition_ends_the_executable(checkpoints):
 
 
 def test_parameter_descriptions_say_their_range_and_when_they_may_change(unconfigured):
+    from rcl_interfaces.msg import ParameterType
     from rcl_interfaces.srv import DescribeParameters
 
     h = unconfigured
     client = h.client.create_client(DescribeParameters, f"{h.name}/describe_parameters")
     described = h.call(client, DescribeParameters.Request(names=["lost_threshold", "rate_hz"])).descriptors
     assert "0..1" in described[0].description and described[0].additional_constraints.startswith("live")
+    assert described[0].type == ParameterType.PARAMETER_DOUBLE
+    assert not h.set_parameters(lost_threshold="high")[0].successful
+    after = h.call(client, DescribeParameters.Request(names=["lost_threshold"])).descriptors[0]
+    assert after.type == ParameterType.PARAMETER_DOUBLE       # not the refused value's type
     assert "1000" in described[1].description
     assert described[1].additional_constraints.startswith("configure-only")

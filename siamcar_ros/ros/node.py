@@ -300,7 +300,7 @@ class TrackerNode(LifecycleNode):
         holds_model = self._tracker is not None
         needs_reconfigure = sorted(set(changes) & CONFIGURE_PARAMETERS)
         if holds_model and needs_reconfigure:
-            return self._refuse_parameters(
+            return self._refuse_parameters(changes,
                 f"parameter '{needs_reconfigure[0]}' needs a new model or new subscriptions and "
                 "cannot change while the node is configured: deactivate and cleanup, set it, "
                 "then configure again"
@@ -308,13 +308,17 @@ class TrackerNode(LifecycleNode):
         try:
             params = validate_parameters({**self._parameter_values(), **changes})
         except (ParameterError, ValueError) as error:
-            return self._refuse_parameters(str(error))
+            return self._refuse_parameters(changes, str(error))
         if holds_model:
             with self._pending_lock:  # applied by the processing thread before the next frame
                 self._pending_params = params
         return SetParametersResult(successful=True)
 
-    def _refuse_parameters(self, reason: str) -> SetParametersResult:
+    def _refuse_parameters(self, changes: dict, reason: str) -> SetParametersResult:
+        # rclpy has already given the descriptors of dynamically typed parameters the refused
+        # values' types; put back the types of the values they keep
+        for name in changes:
+            self.describe_parameter(name).type = self.get_parameter(name).type_.value
         self._report(f"parameter change refused: {reason}", level="warning")
         return SetParametersResult(successful=False, reason=reason)
 
