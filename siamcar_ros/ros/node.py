@@ -464,8 +464,9 @@ class TrackerNode(LifecycleNode):
         return raw_image_to_bgr(msg, self._params.max_image_pixels)
 
     def _start_tracking(self, frame, image: np.ndarray, box) -> None:
-        self._session.start(image, box)
+        # before the session holds the target, so the stale watchdog never sees an old time
         self._last_processed_at, self._stale_announced_at = time.monotonic(), None
+        self._session.start(image, box)
         self._target_size = image.shape[:2]
         self._track_id += 1
         self._last_bbox, self._last_confidence, self._last_centerness = tuple(box), 1.0, 1.0
@@ -494,6 +495,7 @@ class TrackerNode(LifecycleNode):
 
         caught_up = self._session.catch_up(images(), _CATCH_UP_BUDGET_S)
         self._last_bbox = self._session.bbox
+        self._last_processed_at = time.monotonic()
         return caught_up
 
     def _stop_tracking(self) -> None:
