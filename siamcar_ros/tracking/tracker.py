@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from .accelerate import build_search_extractor
-from .crop import (CropWindow, channel_mean, context_side, crop_and_resize, crop_and_resize_host,
+from .crop import (CropWindow, authors_crop, context_side, crop_and_resize, crop_and_resize_host,
                    crop_window, frame_to_tensor)
 from .confidence import peak_score
 from .decode import CropGeometry, Decoded, decode, hanning_window
@@ -182,8 +182,9 @@ class SiamCARTracker:
         center = (x + (width - 1) / 2.0, y + (height - 1) / 2.0)
         side = max(1, int(round(context_side((width, height), context))))
         with torch.no_grad():
-            host_mean = channel_mean(frame_to_tensor(frame, torch.device("cpu")))
-            pad_value, host_pad_value = host_mean.to(self.device), host_mean.numpy()
+            # float64 on the host, as the authors' code takes it (its uint8 crop truncates it)
+            host_pad_value = frame.reshape(-1, frame.shape[-1]).mean(axis=0)
+            pad_value = torch.as_tensor(host_pad_value, dtype=torch.float32).to(self.device)
             template = self._crop(frame, crop_window(center, side), self.geometry.template_size,
                                   pad_value, host_pad_value)
             template_features = self.model.template(self._to_model_dtype(template))
@@ -282,8 +283,14 @@ class SiamCARTracker:
         """A ``1x3xSxS`` float32 crop on the model's device.
 
         CPU: OpenCV on the numpy frame (no tensor copy of the frame at all). Other devices:
-        the uint8 frame is uploaded once and cropped there, so only it crosses the bus.
+        the uint8 frame is uploaded once and cropped there, so only it crosses the bus. The
+        ``reference`` strategy takes the authors' uint8 crop (``authors_crop``), made on the
+        host on every device, so that it reproduces their boxes.
         """
+        if self._params.strategy == "reference":
+            crop = authors_crop(frame, window, out_size, host_pad_value)
+            tensor = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))[np.newaxis])
+            return tensor.to(self.device, non_blocking=True)
         if self.device.type == "cpu":
             crop = crop_and_resize_host(frame, window, out_size, host_pad_value)
             # Contiguous NCHW: the backbone runs slower on the HWC array's channels-last view.
