@@ -1,4 +1,5 @@
-"""Network time per frame with each search-branch accelerator, as ratios to eager PyTorch.
+"""Network time per frame with each search-branch accelerator and precision, as ratios to eager
+PyTorch in fp32.
 
 Trackers with the same seeded network, one per accelerator, track the same synthetic frames
 interleaved frame by frame (so load from other processes hits all of them alike); the
@@ -22,7 +23,7 @@ from siamcar_ros.tracking.accelerate import ACCELERATORS
 from bench_tracker import synthetic_video
 
 
-def trackers_for(backbone: str, accelerators: list[str], device: str) -> dict:
+def trackers_for(backbone: str, accelerators: list[str], device: str, bf16: bool = True) -> dict:
     made = {}
     for accelerator in accelerators:
         if backbone in ("default", "fast"):
@@ -35,6 +36,14 @@ def trackers_for(backbone: str, accelerators: list[str], device: str) -> dict:
             print(f"  {backbone}: {accelerator} not available: {tracker.acceleration.note}")
             continue
         made[accelerator] = tracker
+    from siamcar_ros.tracking.device import cpu_supports_bf16
+    if bf16 and device in ("auto", "cpu") and cpu_supports_bf16():
+        if backbone in ("default", "fast"):
+            made["bf16 eager"] = load_tracker(backbone, device="cpu", precision="bf16")
+        else:
+            torch.manual_seed(0)
+            made["bf16 eager"] = SiamCARTracker(build_model(backbone=backbone), device="cpu",
+                                                precision="bf16")
     return made
 
 
@@ -45,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accelerators", nargs="+", default=["none", "export", "onnxruntime", "tensorrt"],
                         choices=[a for a in ACCELERATORS if a != "auto"])
     parser.add_argument("--frames", type=int, default=30)
+    parser.add_argument("--no-bf16", action="store_true", help="leave out the bf16 row")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = parser.parse_args(argv)
@@ -53,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     accelerators = ["none"] + [a for a in args.accelerators if a != "none"]
     print(f"network ms per frame (median of {args.frames}), torch threads {torch.get_num_threads()}")
     for backbone in args.backbones:
-        trackers = trackers_for(backbone, accelerators, args.device)
+        trackers = trackers_for(backbone, accelerators, args.device, not args.no_bf16)
         video = list(synthetic_video(args.frames + 2, 1280, 720))
         for tracker in trackers.values():
             tracker.init(video[0][0], video[0][1])

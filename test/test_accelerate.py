@@ -122,3 +122,28 @@ def test_unknown_accelerator_names_the_allowed_ones():
     with pytest.raises(ValueError) as error:
         SiamCARTracker(model, device="cpu", accelerator="openvino")
     assert str(error.value) == f"unknown accelerator 'openvino'; allowed: {', '.join(ACCELERATORS)}"
+
+
+def test_bf16_tracks_like_fp32_where_the_cpu_has_it(frames_and_box):
+    from siamcar_ros.tracking.device import cpu_supports_bf16
+
+    if not cpu_supports_bf16():
+        pytest.skip("this CPU has no bfloat16 instructions")
+    frames, box = frames_and_box
+    fp32 = load_tracker("fast", device="cpu", accelerator="none")
+    bf16 = load_tracker("fast", device="cpu", precision="bf16")
+    assert bf16.precision == "bf16" and bf16.acceleration.kind == "none"
+    boxes_fp32, boxes_bf16 = run(fp32, frames[:12], box), run(bf16, frames[:12], box)
+    assert np.abs(boxes_fp32 - boxes_bf16).max() < 3.0
+
+
+def test_bf16_is_refused_with_the_reason_where_it_cannot_run(monkeypatch):
+    from siamcar_ros.tracking import device
+
+    with pytest.raises(ValueError, match="accelerator must be auto or none"):
+        load_tracker("fast", device="cpu", precision="bf16", accelerator="onnxruntime")
+    monkeypatch.setattr(device, "cpu_supports_bf16", lambda: False)
+    with pytest.raises(ValueError, match="needs a CPU with bfloat16 instructions"):
+        load_tracker("fast", device="cpu", precision="bf16")
+    with pytest.raises(ValueError, match="unknown precision 'int4'"):
+        load_tracker("fast", device="cpu", precision="int4")

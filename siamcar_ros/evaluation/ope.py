@@ -48,6 +48,7 @@ class TrackerSpec:
     device: str = "auto"
     threads: int | None = None       # torch threads per worker (None: leave torch's choice)
     params: tuple[tuple[str, object], ...] = ()   # explicit tracker settings (name, value)
+    precision: str = "fp32"
 
     def __post_init__(self):
         if self.kind not in TRACKER_KINDS:
@@ -101,7 +102,7 @@ def _siamcar_tracker(spec: TrackerSpec):
                  if value}
     requested.update(dict(spec.params))
     return load_tracker(spec.checkpoint, backbone=spec.backbone, device=spec.device,
-                        params=requested)
+                        params=requested, precision=spec.precision)
 
 
 def track_sequence(tracker, sequence: TrackingSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -200,6 +200,7 @@ class TrackerNode(LifecycleNode):
                 half=params.half,
                 params=build_tracker_params(params),
                 accelerator=params.accelerator,
+                precision=params.precision,
             )
             TrackingSession(tracker, *session_settings(params)).warm_up()
         except Exception as error:

@@ -21,6 +21,7 @@ from typing import Any
 from siamcar_ros.model.backbones import BACKBONES as _MODEL_BACKBONES
 from siamcar_ros.tracking.accelerate import ACCELERATORS
 from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
+from siamcar_ros.tracking.device import PRECISIONS
 from siamcar_ros.tracking.decode import STRATEGIES
 from siamcar_ros.tracking.params import PRESETS as _TRACKER_PRESETS
 
@@ -62,6 +63,8 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("backbone", "", f"backbone name {BACKBONES}; empty = as stored in the checkpoint", "configure"),
     ParameterSpec("device", "auto", "auto, cpu, cuda or cuda:N; CUDA without a GPU falls back to cpu", "configure"),
     ParameterSpec("half", False, "half precision on CUDA (ignored on cpu)", "configure"),
+    ParameterSpec("precision", "fp32", f"{PRECISIONS}: bf16 = bfloat16 on a CPU with the instructions "
+                  "(refused with the reason elsewhere)", "configure"),
     ParameterSpec("accelerator", "auto", f"search branch {ACCELERATORS}: auto = TensorRT on CUDA when "
                   "installed, ONNX Runtime on the CPU, else eager; unavailable -> eager with a warning",
                   "configure"),
@@ -121,6 +124,7 @@ class NodeParameters:
     backbone: str
     device: str
     half: bool
+    precision: str
     accelerator: str
     strategy: str
     preset: str
@@ -213,6 +217,7 @@ def _check_choices(v: dict[str, Any]) -> None:
         "qos_reliability": QOS_RELIABILITIES,
         "accelerator": ACCELERATORS,
         "stamp_policy": STAMP_POLICIES,
+        "precision": PRECISIONS,
     }
     for name, allowed in choices.items():
         if v[name] not in allowed:

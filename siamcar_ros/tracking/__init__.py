@@ -52,7 +52,7 @@ def resolve_checkpoint(checkpoint: str | os.PathLike | None) -> Path:
 def load_tracker(checkpoint: str | os.PathLike | None = None, backbone: str | None = None,
                  device: str = "auto", half: bool = False,
                  params: TrackerParams | Mapping[str, Any] | str | None = None,
-                 accelerator: str = "auto") -> SiamCARTracker:
+                 accelerator: str = "auto", precision: str = "fp32") -> SiamCARTracker:
     """A ready tracker: network from ``checkpoint``: a file, a bundled model's name
     (``"default"``, ``"fast"``: ``BUNDLED_MODELS``) or None (the default model).
 
@@ -76,4 +76,5 @@ def load_tracker(checkpoint: str | os.PathLike | None = None, backbone: str | No
     if backbone is not None and built != backbone:
         raise ValueError(f"checkpoint {path} holds a {built!r} network, not the requested "
                          f"backbone {backbone!r}; pass a checkpoint made for {backbone!r}")
-    return SiamCARTracker(model, params=params, device=device, half=half, accelerator=accelerator)
+    return SiamCARTracker(model, params=params, device=device, half=half, accelerator=accelerator,
+                          precision=precision)

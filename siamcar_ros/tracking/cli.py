@@ -21,6 +21,7 @@ from tqdm import tqdm
 from .accelerate import ACCELERATORS
 from .confidence import DEFAULT_LOST_THRESHOLD
 from .decode import STRATEGIES
+from .device import PRECISIONS
 from .params import PRESETS
 from .session import LossSettings, RedetectionSettings, TrackingSession, TrackState
 
@@ -53,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--backbone", help="check that the checkpoint holds this backbone")
     parser.add_argument("--device", default="auto", help='"auto", "cpu", "cuda" or "cuda:N"')
     parser.add_argument("--half", action="store_true", help="fp16 on CUDA")
+    parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                        help="bf16: bfloat16 on a CPU that has the instructions (default: %(default)s)")
     parser.add_argument("--accelerator", choices=ACCELERATORS, default="auto",
                         help="search branch: auto (TensorRT on CUDA when installed, ONNX Runtime "
                              "on the CPU), none, export, tensorrt, onnxruntime")
@@ -127,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
               if value is not None}
     tracker = load_tracker(args.checkpoint, backbone=args.backbone, device=args.device,
                            half=args.half, params=params,
-                           accelerator=args.accelerator)
+                           accelerator=args.accelerator, precision=args.precision)
     session = TrackingSession(tracker, LossSettings(args.lost_threshold, args.lost_patience),
                               RedetectionSettings(args.redetection, args.reacquire_threshold,
                                                   args.reacquire_frames, args.search_crops))

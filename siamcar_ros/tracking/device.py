@@ -17,7 +17,10 @@ import torch
 
 from siamcar_ros.device import DEVICE_CHOICES, select_device
 
-__all__ = ["select_device", "resolve_half", "tensorrt_available", "DEVICE_CHOICES"]
+__all__ = ["select_device", "resolve_half", "resolve_precision", "tensorrt_available",
+           "cpu_supports_bf16", "DEVICE_CHOICES", "PRECISIONS"]
+
+PRECISIONS = ("fp32", "bf16")
 
 LOGGER = logging.getLogger(__name__)
 
@@ -33,3 +36,34 @@ def resolve_half(half: bool, device: torch.device) -> bool:
 def tensorrt_available() -> bool:
     """True when ``torch_tensorrt`` is importable (no TensorRT backend is wired in yet)."""
     return importlib.util.find_spec("torch_tensorrt") is not None
+
+
+def cpu_supports_bf16() -> bool:
+    """True when this CPU has bfloat16 instructions PyTorch uses (AVX-512 BF16 or AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def resolve_precision(precision: str, device: torch.device, accelerator: str) -> str:
+    """Check a precision choice; ValueError says what is wrong and what is allowed.
+
+    ``bf16`` runs the network in eager PyTorch under bfloat16 autocast on a CPU that has the
+    instructions (about 1.5x faster for ResNet-50 here, maps within about 1e-2); fp16 on CUDA
+    is ``half``.
+    """
+    precision = str(precision).strip().lower()
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; allowed: {', '.join(PRECISIONS)}")
+    if precision == "fp32":
+        return precision
+    if device.type != "cpu":
+        raise ValueError(f"precision 'bf16' is for the CPU; on {device.type} use half=True (fp16)")
+    if not cpu_supports_bf16():
+        raise ValueError("precision 'bf16' needs a CPU with bfloat16 instructions (AVX-512 BF16 "
+                         "or AMX); this CPU has none: use fp32")
+    if accelerator not in ("auto", "none"):
+        raise ValueError(f"precision 'bf16' runs in eager PyTorch; accelerator must be auto or "
+                         f"none, got {accelerator!r}")
+    return precision

@@ -31,7 +31,7 @@ from .crop import (CropWindow, authors_crop, context_side, crop_and_resize, crop
                    crop_window, frame_to_tensor)
 from .confidence import peak_score
 from .decode import CropGeometry, Decoded, decode, hanning_window
-from .device import resolve_half, select_device
+from .device import resolve_half, resolve_precision, select_device
 from .inputs import TrackerInputError, as_bgr_frame, check_box
 from .params import TrackerParams, resolve_tracker_params
 
@@ -118,7 +118,9 @@ class SiamCARTracker:
 
     ``device``: "auto" | "cpu" | "cuda" | "cuda:N" (CPU fallback with a warning).
     ``half``: fp16 on CUDA (ignored with a warning elsewhere).
-    ``accelerator``: "auto" | "none" | "export" | "tensorrt": how the search branch runs
+    ``precision``: "fp32" | "bf16" (bfloat16 autocast on a CPU that has the instructions;
+    refused with the reason elsewhere).
+    ``accelerator``: "auto" | "none" | "export" | "tensorrt" | "onnxruntime": how the search branch runs
     (see ``accelerate.py``; anything unavailable falls back to eager PyTorch with a warning).
     ``acceleration.note`` says what is in use.
     ``last_timings``: seconds spent in the last ``track`` call's crop, network (including the
@@ -127,12 +129,15 @@ class SiamCARTracker:
 
     def __init__(self, model: torch.nn.Module, params: TrackerParams | Mapping | str | None = None,
                  device: str | torch.device = "auto", half: bool = False,
-                 accelerator: str = "auto"):
+                 accelerator: str = "auto", precision: str = "fp32"):
         # the settings the checkpoint was tuned with (load_checkpoint attaches them), if any
         self.recommended_params = dict(getattr(model, "recommended_tracker_params", None) or {})
         self._params = as_params(params, self.recommended_params)
         self.device = select_device(device)
         self.half = resolve_half(half, self.device)
+        self.precision = resolve_precision(precision, self.device, accelerator)
+        if self.precision == "bf16":
+            accelerator = "none"
         self.model = model.to(self.device).eval()
         if self.half:
             self.model.half()
@@ -187,7 +192,8 @@ class SiamCARTracker:
             pad_value = torch.as_tensor(host_pad_value, dtype=torch.float32).to(self.device)
             template = self._crop(frame, crop_window(center, side), self.geometry.template_size,
                                   pad_value, host_pad_value)
-            template_features = self.model.template(self._to_model_dtype(template))
+            with self._autocast():
+                template_features = self.model.template(self._to_model_dtype(template))
         self._template_features = template_features
         self._pad_value = pad_value
         self._host_pad_value = host_pad_value
@@ -299,6 +305,10 @@ class SiamCARTracker:
             return torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))[np.newaxis])
         return crop_and_resize(frame_to_tensor(frame, self.device), window, out_size, pad_value)
 
+    def _autocast(self):
+        """bfloat16 autocast on the CPU for precision bf16; a no-op context otherwise."""
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16")
+
     def _to_model_dtype(self, crop: torch.Tensor) -> torch.Tensor:
         return crop.half() if self.half else crop
 
@@ -306,8 +316,9 @@ class SiamCARTracker:
         """Head outputs for the search crop, brought to the host in one copy."""
         extractor = self.acceleration.extractor
         template = self._template_features
-        outputs = (self.model.track(search, template) if extractor is None
-                   else self.model.track_features(extractor(search), template))
+        with self._autocast():
+            outputs = (self.model.track(search, template) if extractor is None
+                       else self.model.track_features(extractor(search), template))
         foreground = torch.softmax(outputs["cls"][0].float(), dim=0)[1:2]
         stacked = torch.cat([foreground, outputs["cen"][0].float(), outputs["loc"][0].float()])
         maps = stacked.cpu().numpy()
