@@ -235,3 +235,17 @@ def test_diagnostics_are_published_about_once_a_second(harness, fresh):
     assert (status.level == DiagnosticStatus.OK) == (values["state"] == "TRACKING"), status.message
     assert {"frames_per_second", "latency_ms", "dropped_frames", "device", "model"} <= set(values)
     assert "cpu" in values["device"]
+
+
+def test_out_of_range_redetection_parameters_are_refused_and_the_target_kept(harness, fresh):
+    harness.start_tracking(fresh)
+    harness.publish_and_wait_detection(scene(1)[0], fresh + FRAME_NS)
+    state = harness.node._session.state
+    for name, value, reason in (("reacquire_threshold", 1.5, "(0, 1]"), ("search_crops_per_frame", 0, "1..64"),
+                                ("reacquire_frames", 500, "1..100")):
+        result = harness.set_parameters(**{name: value})[0]
+        assert not result.successful and name in result.reason and reason in result.reason
+    assert harness.status_with("parameter change refused")
+    assert harness.node._session.state == state
+    assert harness.node._session.redetection.reacquire_threshold == 0.7
+    harness.publish_and_wait_detection(scene(2)[0], fresh + 2 * FRAME_NS)
