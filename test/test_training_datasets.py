@@ -148,3 +148,25 @@ def test_displaced_search_crops_move_the_target_off_centre_with_true_labels():
         without_positives += int(pair.targets.labels.sum() == 0)
         assert not pair.negative
     assert max(offsets) > 100 and without_positives > 0
+
+
+def test_distractor_crops_centre_on_a_look_alike_and_keep_the_true_target_labels():
+    from siamcar_ros.data.procedural import generate_sequence
+
+    seed = next(s for s in range(1, 200)
+                if "similar_distractors" in generate_sequence(s, 30, (240, 320)).attributes)
+    source = ProceduralSequences(first_seed=seed, pool_size=1, refresh_per_epoch=0, length=30,
+                                 size=(240, 320))
+    assert source.distractor_centers(0, 5)
+    grid = CellGrid(25, 8, 31)
+    sampler = PairSampler([source], PairSamplingConfig(negative_probability=0.0, distractor_probability=1.0,
+                                                       frame_range=5), grid)
+    offsets, empty = [], 0
+    for k in range(10):
+        pair = sampler.sample(np.random.default_rng(k))
+        x0, y0, x1, y1 = pair.search_box
+        offsets.append(np.hypot((x0 + x1) / 2 - 127, (y0 + y1) / 2 - 127))
+        empty += int(pair.targets.labels.sum() == 0)
+        assert not pair.negative
+    assert min(offsets) > 20          # every crop is centred elsewhere than on the target
+    assert empty < 10 or max(offsets) > 100

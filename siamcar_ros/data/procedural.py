@@ -105,6 +105,10 @@ class ProceduralFrames(Sequence):
     def __init__(self, plan: _SequencePlan):
         self._plan = plan
 
+    @property
+    def plan(self) -> _SequencePlan:
+        return self._plan
+
     def __len__(self) -> int:
         return len(self._plan.target)
 
@@ -129,6 +133,11 @@ class ProceduralSequence:
 
     def __len__(self) -> int:
         return len(self.ground_truth)
+
+    def distractor_centers(self, index: int) -> list[tuple[float, float]]:
+        """Centres (pixel-centre coords) of the look-alike distractors in frame ``index``."""
+        return [(placements[index].cx, placements[index].cy)
+                for _, placements in self.frames.plan.distractors]
 
 
 # ----------------------------------------------------------------------------- images

@@ -23,6 +23,7 @@ DEFAULTS = {
             "negative_probability": 0.2,
             "displaced_probability": 0.0,
             "displaced_shift": 255.0,
+            "distractor_probability": 0.0,
             "positive_fraction": 0.6,
             "template_shift": 4.0,
             "template_scale": 0.05,

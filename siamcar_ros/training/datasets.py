@@ -117,6 +117,10 @@ class ProceduralSequences:
     def frame(self, index: int, frame_index: int) -> np.ndarray:
         return self._sequence(index).frames[frame_index]
 
+    def distractor_centers(self, index: int, frame_index: int) -> list[tuple[float, float]]:
+        """Where the sequence's look-alike distractors are in that frame (pixel centres)."""
+        return self._sequence(index).distractor_centers(frame_index)
+
     def box(self, index: int, frame_index: int) -> Box | None:
         sequence = self._sequence(index)
         if sequence.absent[frame_index]:

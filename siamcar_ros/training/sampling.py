@@ -46,12 +46,14 @@ def context_side(width: float, height: float, context_amount: float = CONTEXT_AM
 
 def crop_with_jitter(image: np.ndarray, box_xywh, output_size: int, side_in_image: float,
                      jitter: CropJitter, rng: np.random.Generator,
-                     fill=None) -> tuple[np.ndarray, np.ndarray]:
-    """Crop a square window of side_in_image centred on the box, resize it to output_size,
-    with random per-axis scale and shift. Returns the crop and the box in crop pixels as
-    continuous corners (x0, y0, x1, y1)."""
+                     fill=None, centre=None) -> tuple[np.ndarray, np.ndarray]:
+    """Crop a square window of side_in_image centred on the box (or on ``centre``), resize it
+    to output_size, with random per-axis scale and shift. Returns the crop and the box in crop
+    pixels as continuous corners (x0, y0, x1, y1)."""
     x, y, w, h = (float(v) for v in box_xywh)
     centre_x, centre_y = x + (w - 1) / 2.0, y + (h - 1) / 2.0
+    if centre is not None:
+        centre_x, centre_y = float(centre[0]), float(centre[1])
     scale_x = 1.0 + rng.uniform(-jitter.scale, jitter.scale)
     scale_y = 1.0 + rng.uniform(-jitter.scale, jitter.scale)
     shift_x, shift_y = rng.uniform(-jitter.shift, jitter.shift, size=2)
@@ -85,6 +87,9 @@ class PairSamplingConfig:
     # the target's own surroundings also appear without the target at the crop's centre
     displaced_probability: float = 0.0
     displaced_shift: float = 255.0
+    # search crops centred on a look-alike distractor (sources that know where theirs are: the
+    # procedural one), labelled by the true target: the network learns that a copy is not it
+    distractor_probability: float = 0.0
     positive_fraction: float = 0.6
     template_jitter: CropJitter = field(default_factory=lambda: CropJitter(shift=4, scale=0.05))
     search_jitter: CropJitter = field(default_factory=lambda: CropJitter(shift=64, scale=0.18))
@@ -100,7 +105,8 @@ class PairSamplingConfig:
                              f"{self.template_size}, {self.search_size}")
         if self.frame_range < 0:
             raise ValueError(f"frame_range must be >= 0, got {self.frame_range}")
-        for name in ("negative_probability", "displaced_probability", "grayscale", "flip"):
+        for name in ("negative_probability", "displaced_probability", "distractor_probability",
+                     "grayscale", "flip"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
 
@@ -189,10 +195,17 @@ class PairSampler:
         search_side = context_side(search_box_xywh[2], search_box_xywh[3]) \
             * config.search_size / config.template_size
         jitter = config.search_jitter
-        if not negative and config.displaced_probability and rng.random() < config.displaced_probability:
+        centre = None
+        if not negative and config.distractor_probability and rng.random() < config.distractor_probability:
+            look_alikes = getattr(search_source, "distractor_centers", lambda *_: [])(search_index, search_frame)
+            if look_alikes:
+                centre = look_alikes[int(rng.integers(len(look_alikes)))]
+                jitter = CropJitter(shift=config.template_jitter.shift * 4, scale=jitter.scale)
+        if centre is None and not negative and config.displaced_probability \
+                and rng.random() < config.displaced_probability:
             jitter = CropJitter(shift=config.displaced_shift, scale=jitter.scale)
         search, box = crop_with_jitter(search_image, search_box_xywh, config.search_size,
-                                       search_side, jitter, rng)
+                                       search_side, jitter, rng, centre=centre)
         if config.flip and rng.random() < config.flip:
             template, _ = flip_horizontal(template, np.zeros(4, np.float32))
             search, box = flip_horizontal(search, box)

@@ -81,6 +81,7 @@ def sampling_config(data: dict, model) -> PairSamplingConfig:
         negative_probability=float(options["negative_probability"]),
         displaced_probability=float(options["displaced_probability"]),
         displaced_shift=float(options["displaced_shift"]),
+        distractor_probability=float(options["distractor_probability"]),
         positive_fraction=float(options["positive_fraction"]),
         template_jitter=CropJitter(options["template_shift"], options["template_scale"]),
         search_jitter=CropJitter(options["search_shift"], options["search_scale"]),
