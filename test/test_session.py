@@ -7,6 +7,7 @@ import pytest
 from siamcar_ros.data.procedural import generate_long_term_sequence
 from siamcar_ros.evaluation.metrics import iou
 from siamcar_ros.tracking import TrackerStateError, load_tracker
+from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
 from siamcar_ros.tracking.session import (LossSettings, RedetectionSettings, TrackingSession,
                                           TrackState, follow_figures, search_tiles)
 
@@ -35,7 +36,7 @@ def run(session, sequence, stop):
 
 def test_target_leaving_gives_lost_then_searching_and_its_return_tracking_there(tracker, sequence):
     gone, back = absence(sequence)
-    session = TrackingSession(tracker, LossSettings(0.5, 5),
+    session = TrackingSession(tracker, LossSettings(DEFAULT_LOST_THRESHOLD, 5),
                               RedetectionSettings(True, crops_per_frame=4))
     results = run(session, sequence, back + 40)
     states = [r.state for r in results]               # results[k] is frame k + 1
@@ -56,7 +57,7 @@ def test_target_leaving_gives_lost_then_searching_and_its_return_tracking_there(
 
 def test_without_redetection_the_local_tracker_goes_on_while_lost(tracker, sequence):
     gone, back = absence(sequence)
-    session = TrackingSession(tracker, LossSettings(0.5, 5), RedetectionSettings(enabled=False))
+    session = TrackingSession(tracker, LossSettings(DEFAULT_LOST_THRESHOLD, 5), RedetectionSettings(enabled=False))
     states = [r.state for r in run(session, sequence, back)]
     assert TrackState.LOST in states and TrackState.SEARCHING not in states
 

@@ -25,4 +25,4 @@ def peak_score(cls: np.ndarray, cen_logits: np.ndarray) -> float:
 
 # Confidence under which the node counts a frame as a miss (its lost_threshold default),
 # chosen on procedural validation sequences: see README "Confidence".
-DEFAULT_LOST_THRESHOLD = 0.5
+DEFAULT_LOST_THRESHOLD = 0.74

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .confidence import DEFAULT_LOST_THRESHOLD
 from .tracker import Candidate, SiamCARTracker
 
 __all__ = ["FollowFigures", "LossSettings", "RedetectionSettings", "SessionResult",
@@ -46,7 +47,7 @@ class TrackState(enum.IntEnum):
 
 @dataclass(frozen=True)
 class LossSettings:
-    lost_threshold: float = 0.5
+    lost_threshold: float = DEFAULT_LOST_THRESHOLD
     lost_patience: int = 10
 
     def __post_init__(self):
