@@ -52,7 +52,7 @@ def test_target_leaving_then_coming_back_elsewhere_is_searched_for_and_reacquire
     from siamcar_ros.evaluation.metrics import iou
     from siamcar_ros.msg import TrackerStatus
 
-    sequence = generate_long_term_sequence(3, length=260, size=(240, 320))
+    sequence = generate_long_term_sequence(4, length=260, size=(240, 320), look_alikes=False)
     gone, back = (int(k) + 1 for k in np.flatnonzero(np.diff(sequence.absent.astype(int)))[:2])
     assert harness.set_parameters(lost_patience=5, search_crops_per_frame=4)[0].successful
     start = 500 * 10**9
@@ -97,6 +97,7 @@ def test_the_first_second_after_an_init_keeps_the_target_with_a_busy_second_core
     frames = [sequence.frames[i] for i in range(45)]
     start = 2000 * 10**9
     stamps = [start + i * FRAME_NS for i in range(45)]
+    assert harness.reset().success           # an operator picking a new target from scratch
     burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         harness.detections.clear()

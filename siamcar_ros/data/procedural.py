@@ -715,15 +715,19 @@ def _reappearance_shift(rng: np.random.Generator, gone_at: np.ndarray, back_at: 
 
 def generate_long_term_sequence(seed: int, length: int = LONG_TERM_LENGTH,
                                 size: tuple[int, int] = (480, 640), name: str | None = None,
-                                photos: str = "standard") -> ProceduralSequence:
+                                photos: str = "standard",
+                                look_alikes: bool = True) -> ProceduralSequence:
     """A long sequence in which the target leaves the view for a while (one or two spans of
     30..90 frames, marked absent, ground truth 0 x 0) and comes back elsewhere in the frame,
-    with look-alike distractors always present; otherwise like ``generate_sequence``."""
+    with look-alike distractors always present (``look_alikes=False``: never); otherwise like
+    ``generate_sequence``."""
     if length < 200:
         raise ValueError(f"a long-term sequence needs at least 200 frames, got {length}")
     height, width = (int(v) for v in size)
     rng = np.random.default_rng(int(seed))
     drawn = set(choose_attributes(rng)) - set(_LONG_TERM_EXCLUDED) | {"similar_distractors"}
+    if not look_alikes:
+        drawn -= {"similar_distractors"}
     chosen = [a for a in ATTRIBUTES if a in drawn]
     plan = _plan_sequence(rng, int(length), (height, width), set(chosen), photo_set(photos))
     target = list(plan.target)
