@@ -135,7 +135,7 @@ def sample_detection() -> Detection2D:
 
 def test_tracker_status_has_the_agreed_fields_and_types():
     assert TrackerStatus.get_fields_and_field_types() == {
-        "header": "std_msgs/Header", "state": "uint8",
+        "header": "std_msgs/Header", "state": "uint8", "frames_since_loss": "uint32",
         "confidence": "float", "centerness": "float",
         "bbox_x": "float", "bbox_y": "float", "bbox_width": "float", "bbox_height": "float",
         "image_width": "uint32", "image_height": "uint32",
@@ -143,7 +143,8 @@ def test_tracker_status_has_the_agreed_fields_and_types():
         "latency_ms": "float", "tracker_ms": "float",
         "processed_frames": "uint64", "dropped_frames": "uint64", "message": "string",
     }
-    assert (TrackerStatus.IDLE, TrackerStatus.TRACKING, TrackerStatus.LOST) == (0, 1, 2)
+    assert (TrackerStatus.IDLE, TrackerStatus.TRACKING, TrackerStatus.LOST, TrackerStatus.SEARCHING,
+            TrackerStatus.STALE) == (0, 1, 2, 3, 4)
     assert TrackerStatus().state == TrackerStatus.IDLE
 
 
