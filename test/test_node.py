@@ -152,8 +152,7 @@ def test_target_lost_when_confidence_stays_below_threshold_then_recovers(harness
     assert harness.set_parameters(lost_threshold=0.0)[0].successful
     harness.publish_and_wait_detection(scene(4)[0], fresh + 4 * FRAME_NS)
     assert harness.status_with("target recovered").state == 1
-    assert harness.set_parameters(lost_threshold=DEFAULT_LOST_THRESHOLD, lost_patience=10,
-                                  redetection=True)[0].successful
+    assert harness.set_parameters(lost_threshold=DEFAULT_LOST_THRESHOLD, lost_patience=10)[0].successful
 
 
 def test_debug_image_is_published_only_while_subscribed(harness, fresh):

@@ -54,7 +54,7 @@ def test_target_leaving_then_coming_back_elsewhere_is_searched_for_and_reacquire
 
     sequence = generate_long_term_sequence(4, length=260, size=(240, 320), look_alikes=False)
     gone, back = (int(k) + 1 for k in np.flatnonzero(np.diff(sequence.absent.astype(int)))[:2])
-    assert harness.set_parameters(lost_patience=5, search_crops_per_frame=4)[0].successful
+    assert harness.set_parameters(lost_patience=5, search_crops_per_frame=4, redetection=True)[0].successful
     start = 500 * 10**9
     harness.publish_frame(sequence.frames[0], start)
     harness.wait_until(lambda: harness.has_frame(start), "the first frame")
@@ -78,7 +78,7 @@ def test_target_leaving_then_coming_back_elsewhere_is_searched_for_and_reacquire
     box = (last.bbox.center.position.x - last.bbox.size_x / 2, last.bbox.center.position.y - last.bbox.size_y / 2,
            last.bbox.size_x, last.bbox.size_y)
     assert iou(np.array([box]), sequence.ground_truth[back + 39:back + 40])[0] > 0.5
-    assert harness.set_parameters(lost_patience=10, search_crops_per_frame=2)[0].successful
+    assert harness.set_parameters(lost_patience=10, search_crops_per_frame=2, redetection=False)[0].successful
 
 
 def test_the_first_second_after_an_init_keeps_the_target_with_a_busy_second_core(harness):
