@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     context = rclpy.Context()
     rclpy.init(context=context, domain_id=DOMAIN_ID)
     process = start_node_process(resolve_checkpoint(args.checkpoint), "soak_tracker", "reliable")
-    samples = []
+    samples, client = [], None
     try:
         client = BenchClient(context, "soak_tracker", "reliable")
         client.activate()
@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if client is not None:
+            client.executor.shutdown()
         rclpy.try_shutdown(context=context)
     print(f"{args.frames} frames at 30 Hz, {args.checkpoint} model: processed {status.processed_frames}, "
           f"dropped {status.dropped_frames}")
