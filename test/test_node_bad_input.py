@@ -187,6 +187,7 @@ def test_an_init_box_stamped_zero_on_an_old_frame_is_refused(harness, idle):
 
 def test_an_oversized_compressed_image_is_refused_quickly(tmp_path):
     """The compressed subscription: a PNG announcing 12000 x 12000 is refused from its header."""
+    import resource
     import time
 
     import cv2
@@ -209,10 +210,13 @@ def test_an_oversized_compressed_image_is_refused_quickly(tmp_path):
         h.status_with("tracking target")
         huge = CompressedImage(format="png", data=cv2.imencode(".png", np.zeros((12000, 12000), np.uint8))[1].tobytes())
         huge.header.stamp.sec = 6
+        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss   # KB, this process (the node's too)
         started = time.monotonic()
         publisher.publish(huge)
         status = h.status_with("larger than max_image_pixels")
         assert time.monotonic() - started < 2.0
+        # decoding it would have taken 432 MB (12000 x 12000 x 3); the peak did not move that far
+        assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 100_000
         assert "12000x12000" in status.message and h.node._session.state == TRACKING
     finally:
         h.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 
+from rclpy._rclpy_pybind11 import InvalidHandle
 from rclpy.executors import (
     ConditionReachedException,
     ExternalShutdownException,
@@ -44,4 +45,10 @@ class NodeExecutor(MultiThreadedExecutor):
         for future in pending[:]:
             if future.done():
                 pending.remove(future)
-                future.result()  # raise any exception of the callback
+                try:
+                    future.result()  # raise any exception of the callback
+                except InvalidHandle:
+                    # a handler that finished while the executor was being shut down woke a
+                    # guard condition already destroyed: nothing is lost, stay quiet then
+                    if not getattr(self, "_is_shutdown", False):
+                        raise
