@@ -29,15 +29,16 @@ def run(tracker, frames, box):
     return np.array([tracker.track(frame).bbox for frame in frames[1:]])
 
 
-def test_exported_search_branch_tracks_like_eager_pytorch(frames_and_box):
+@pytest.mark.parametrize("accelerator", ["export", "onnxruntime"])
+def test_accelerated_search_branch_tracks_like_eager_pytorch(frames_and_box, accelerator):
     frames, box = frames_and_box
     eager = load_tracker("fast", device="cpu", accelerator="none")
-    exported = load_tracker("fast", device="cpu", accelerator="export")
+    accelerated = load_tracker("fast", device="cpu", accelerator=accelerator)
     assert eager.acceleration.kind == "none" and eager.acceleration.extractor is None
-    assert exported.acceleration.kind == "export"
-    assert "export search branch on cpu" in exported.acceleration.note
-    boxes_eager, boxes_exported = run(eager, frames, box), run(exported, frames, box)
-    assert np.abs(boxes_eager - boxes_exported).max() < 1e-2
+    assert accelerated.acceleration.kind == accelerator
+    assert f"{accelerator} search branch on cpu" in accelerated.acceleration.note
+    boxes_eager, boxes_accelerated = run(eager, frames, box), run(accelerated, frames, box)
+    assert np.abs(boxes_eager - boxes_accelerated).max() < 1e-2
     # the boxes moved: this compared real tracking, not a stuck target
     assert np.abs(boxes_eager[-1] - np.array(box)).max() > 1.0
 
@@ -66,17 +67,6 @@ def test_tensorrt_without_cuda_falls_back_to_eager_with_a_warning(frames_and_box
         in caplog.text
     assert "using eager PyTorch" in tracker.acceleration.note
     assert np.all(np.isfinite(run(tracker, frames[:5], box)))
-
-
-def test_onnxruntime_search_branch_tracks_like_eager_pytorch(frames_and_box):
-    frames, box = frames_and_box
-    eager = load_tracker("fast", device="cpu", accelerator="none")
-    onnx = load_tracker("fast", device="cpu", accelerator="onnxruntime")
-    assert onnx.acceleration.kind == "onnxruntime"
-    assert "onnxruntime search branch on cpu" in onnx.acceleration.note
-    boxes_eager, boxes_onnx = run(eager, frames, box), run(onnx, frames, box)
-    assert np.abs(boxes_eager - boxes_onnx).max() < 1e-2
-    assert np.abs(boxes_eager[-1] - np.array(box)).max() > 1.0
 
 
 def test_onnxruntime_branch_of_a_mobilenet_gives_the_eager_features():

@@ -19,11 +19,7 @@ from pathlib import Path
 from .ope import (SIAMCAR_KINDS, TRACKER_KINDS, TrackerSpec, build_tracker, long_term_scores,
                   run_trackers, score_tracker)
 from siamcar_ros.data import DATASET_NAMES, DatasetError, TrackingDataset, open_dataset
-
-def _node_lost_threshold() -> float:
-    from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
-    return DEFAULT_LOST_THRESHOLD
-
+from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
 
 DEFAULT_PROCEDURAL_ROOT = Path("out/procedural")
 DEFAULT_HELDOUT_ROOT = Path("out/heldout")
@@ -33,7 +29,6 @@ STANDING_SEED, HELDOUT_SEED, LONG_TERM_SEED = 2024, 2025, 2026
 LONG_TERM_SEQUENCES = 20
 # where scripts/get_heldout_photos.sh puts OpenCV's sample photographs, then Debian's opencv-doc
 HELDOUT_PHOTO_DIRS = (Path("data/opencv-samples"), Path("/usr/share/doc/opencv-doc/examples/data"))
-DEFAULT_LOST_THRESHOLD = _node_lost_threshold()
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -148,7 +148,7 @@ def long_term_table(dataset: str, by_tracker: dict, threshold: float) -> str:
     precision, recall and threshold; reappearances and the delay until the target is found
     again; re-acquisitions (reporting again after a silent gap, at ``threshold``) and how many
     were on something else."""
-    from .metrics import long_term_curves, reacquisition_summary
+    from .metrics import LONG_TERM_THRESHOLDS, long_term_curves, reacquisition_summary
 
     lines = [f"### {dataset}: long-term measures (reporting threshold {threshold:g} for "
              "re-acquisitions)", "",
@@ -158,7 +158,6 @@ def long_term_table(dataset: str, by_tracker: dict, threshold: float) -> str:
     for name, sequences in by_tracker.items():
         precision, recall, f_score = long_term_curves(sequences)
         best = int(np.argmax(f_score))
-        from .metrics import LONG_TERM_THRESHOLDS
         summary = reacquisition_summary(sequences, threshold)
         delay = "-" if summary.median_delay is None else f"{summary.median_delay:g}"
         false = "-" if summary.false_rate is None else \

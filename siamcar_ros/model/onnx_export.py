@@ -69,12 +69,15 @@ class ExportedModel:
     search_difference: float
 
 
-def _export(module: nn.Module, inputs: tuple, path: Path, input_names: list[str],
-            output_names: list[str]) -> None:
+def export_module(module: nn.Module, inputs: tuple, target, input_names: list[str],
+                  output_names: list[str] | None = None) -> None:
+    """``torch.onnx.export`` as every export here does it (TorchScript exporter, ``ONNX_OPSET``)
+    into ``target``: a path or a binary file-like object."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # the exporter's notes on traced size checks
-        torch.onnx.export(module, inputs, str(path), dynamo=False, opset_version=ONNX_OPSET,
-                          input_names=input_names, output_names=output_names)
+        torch.onnx.export(module, inputs, target if hasattr(target, "write") else str(target),
+                          dynamo=False, opset_version=ONNX_OPSET, input_names=input_names,
+                          output_names=output_names)
 
 
 def _relative_difference(produced: list[np.ndarray], expected: list[torch.Tensor]) -> float:
@@ -115,8 +118,8 @@ def export_onnx(model: SiamCARModel, output_dir: str | Path, name: str = "siamca
     feature_names = [f"zf{k}" for k in range(len(features))]
     template_path = output_dir / f"{name}_template.onnx"
     search_path = output_dir / f"{name}_search.onnx"
-    _export(TemplateBranch(model).eval(), (template,), template_path, ["template"], feature_names)
-    _export(SearchBranch(model).eval(), (search, *features), search_path,
+    export_module(TemplateBranch(model).eval(), (template,), template_path, ["template"], feature_names)
+    export_module(SearchBranch(model).eval(), (search, *features), search_path,
             ["search", *feature_names], ["cls", "loc", "cen"])
     template_difference = check_with_onnxruntime(template_path, {"template": template.numpy()},
                                                  features)

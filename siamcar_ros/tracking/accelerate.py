@@ -39,7 +39,6 @@ __all__ = ["ACCELERATORS", "Acceleration", "build_search_extractor"]
 LOGGER = logging.getLogger(__name__)
 
 ACCELERATORS = ("auto", "none", "export", "tensorrt", "onnxruntime")
-ONNX_OPSET = 17
 
 
 class _SearchBranch(nn.Module):
@@ -80,15 +79,13 @@ class OnnxRuntimeExtractor:
 
     def __init__(self, branch: nn.Module, example: torch.Tensor):
         import io
-        import warnings
 
         import onnxruntime
 
+        from siamcar_ros.model.onnx_export import export_module
+
         buffer = io.BytesIO()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")    # the exporter's notes on traced size checks
-            torch.onnx.export(branch, (example,), buffer, dynamo=False, opset_version=ONNX_OPSET,
-                              input_names=["search"])
+        export_module(branch, (example,), buffer, ["search"])
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = max(1, torch.get_num_threads())
         options.inter_op_num_threads = 1

@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DEFAULT_LOST_THRESHOLD", "peak_score"]
+__all__ = ["DEFAULT_LOST_THRESHOLD", "peak_score", "score_map"]
+
+
+def score_map(cls: np.ndarray, cen_logits: np.ndarray) -> np.ndarray:
+    """cls x sigmoid(cen) per cell (cls: foreground probability): what the confidence and a
+    re-detection crop's score read, before any window or penalty."""
+    centerness = 1.0 / (1.0 + np.exp(-np.asarray(cen_logits, dtype=np.float64)))
+    return np.asarray(cls, dtype=np.float64) * centerness
 
 
 def peak_score(cls: np.ndarray, cen_logits: np.ndarray) -> float:
-    """Largest cls x sigmoid(cen) over the S x S maps (cls: foreground probability), in 0..1."""
-    centerness = 1.0 / (1.0 + np.exp(-np.asarray(cen_logits, dtype=np.float64)))
-    return float(np.clip(np.max(np.asarray(cls, dtype=np.float64) * centerness), 0.0, 1.0))
+    """Largest cls x sigmoid(cen) over the S x S maps, in 0..1."""
+    return float(np.clip(np.max(score_map(cls, cen_logits)), 0.0, 1.0))
 
 # Confidence under which the node counts a frame as a miss (its lost_threshold default),
 # chosen on procedural validation sequences: see README "Confidence".

@@ -250,8 +250,7 @@ class TrackingSession:
         target to the best-scoring one when it is confident enough; returns the crops run."""
         self._widen_next = False
         state = self.tracker.state
-        geometry = self.tracker.geometry
-        step = geometry.stride * (geometry.score_size - 1) / geometry.search_size * self.tracker.search_side()
+        step = self._tile_step()
         centres = [(state.center[0] + dx * step, state.center[1] + dy * step)
                    for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
         best = max(self.tracker.detect(frame, centres), key=lambda c: c.score)
@@ -280,12 +279,16 @@ class TrackingSession:
                                 crops + 1)
         return self._result(crops=crops + 1)
 
+    def _tile_step(self) -> float:
+        """Image pixels between neighbouring search crops: the part of a crop whose cells can
+        hold the target's centre, at the target's current scale."""
+        geometry = self.tracker.geometry
+        coverage = geometry.stride * (geometry.score_size - 1) / geometry.search_size
+        return coverage * self.tracker.search_side()
+
     def _begin_search(self, frame: np.ndarray) -> SessionResult:
         state = self.tracker.state
-        geometry = self.tracker.geometry
-        # the part of a search crop whose cells can hold the target's centre
-        coverage = geometry.stride * (geometry.score_size - 1) / geometry.search_size
-        self._tiles = search_tiles(state.frame_size, coverage * self.tracker.search_side(), state.center)
+        self._tiles = search_tiles(state.frame_size, self._tile_step(), state.center)
         self._next_tile, self._candidate, self._streak = 0, None, 0
         self.state = TrackState.SEARCHING
         result = self._search(frame)

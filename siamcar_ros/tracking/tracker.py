@@ -29,7 +29,7 @@ import torch
 from .accelerate import build_search_extractor
 from .crop import (CropWindow, authors_crop, context_side, crop_and_resize, crop_and_resize_host,
                    crop_window, frame_to_tensor)
-from .confidence import peak_score
+from .confidence import peak_score, score_map
 from .decode import CropGeometry, Decoded, decode, hanning_window
 from .device import resolve_half, resolve_precision, select_device
 from .inputs import TrackerInputError, as_bgr_frame, check_box
@@ -253,8 +253,8 @@ class SiamCARTracker:
         return candidates
 
     def _candidate(self, cls, cen, loc, center, scale, size) -> "Candidate":
-        score_map = cls / (1.0 + np.exp(-cen))
-        row, col = np.unravel_index(int(np.argmax(score_map)), score_map.shape)
+        scores = score_map(cls, cen)
+        row, col = np.unravel_index(int(np.argmax(scores)), scores.shape)
         offset, stride = self.geometry.offset, self.geometry.stride
         left, top, right, bottom = (float(v) for v in loc[:, row, col])
         x = offset + stride * col + (right - left) / 2.0
@@ -264,7 +264,7 @@ class SiamCARTracker:
         # the regressed size, kept within a factor 2 of the size the target was last tracked at
         width = float(np.clip((left + right) / scale, size[0] / 2, size[0] * 2))
         height = float(np.clip((top + bottom) / scale, size[1] / 2, size[1] * 2))
-        return Candidate(float(score_map[row, col]), found, (width, height))
+        return Candidate(float(scores[row, col]), found, (width, height))
 
     def relocate(self, center, size=None) -> None:
         """Move the target to ``center`` (and ``size``) in image pixels, keeping the template
