@@ -24,6 +24,7 @@ setup(
             "siamcar-train = siamcar_ros.training.cli:main",
             "siamcar-tune = siamcar_ros.training.tune:main",
             "siamcar-export-onnx = siamcar_ros.model.onnx_export:main",
+            "siamcar-build-engines = siamcar_ros.model.engine_build:main",
         ],
     },
 )

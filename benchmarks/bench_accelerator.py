@@ -4,7 +4,9 @@ PyTorch in fp32.
 Trackers with the same seeded network, one per accelerator, track the same synthetic frames
 interleaved frame by frame (so load from other processes hits all of them alike); the
 tracker's own ``last_timings["network"]`` is compared. Accelerators that cannot run here
-(TensorRT without CUDA) are reported as fallen back and left out of the table.
+(TensorRT without CUDA) are reported as fallen back and left out of the table. Rows are
+"<accelerator> <precision>": fp32 with every accelerator, then bf16 (eager and compiled) and
+int8 (compiled) on the CPU.
 
     python benchmarks/bench_accelerator.py                          # both bundled models, resnet50
     python benchmarks/bench_accelerator.py --backbones resnet18 --frames 40 --threads 1
@@ -23,27 +25,34 @@ from siamcar_ros.tracking.accelerate import ACCELERATORS
 from bench_tracker import synthetic_video
 
 
-def trackers_for(backbone: str, accelerators: list[str], device: str, bf16: bool = True) -> dict:
-    made = {}
-    for accelerator in accelerators:
-        if backbone in ("default", "fast"):
-            tracker = load_tracker(backbone, device=device, accelerator=accelerator)
-        else:
-            torch.manual_seed(0)
-            tracker = SiamCARTracker(build_model(backbone=backbone), device=device,
-                                     accelerator=accelerator)
-        if accelerator != "none" and tracker.acceleration.kind == "none":
-            print(f"  {backbone}: {accelerator} not available: {tracker.acceleration.note}")
-            continue
-        made[accelerator] = tracker
+def make_tracker(backbone: str, device: str, accelerator: str, precision: str):
+    if backbone in ("default", "fast"):
+        return load_tracker(backbone, device=device, accelerator=accelerator, precision=precision)
+    torch.manual_seed(0)
+    return SiamCARTracker(build_model(backbone=backbone), device=device, accelerator=accelerator,
+                          precision=precision)
+
+
+def trackers_for(backbone: str, accelerators: list[str], precisions: list[str], device: str) -> dict:
+    """One tracker per backend x precision that can run here, by row label."""
     from siamcar_ros.tracking.device import cpu_supports_bf16
-    if bf16 and device in ("auto", "cpu") and cpu_supports_bf16():
-        if backbone in ("default", "fast"):
-            made["bf16 eager"] = load_tracker(backbone, device="cpu", precision="bf16")
-        else:
-            torch.manual_seed(0)
-            made["bf16 eager"] = SiamCARTracker(build_model(backbone=backbone), device="cpu",
-                                                precision="bf16")
+
+    combinations = [(accelerator, "fp32") for accelerator in accelerators]
+    on_cpu = device in ("auto", "cpu") and not torch.cuda.is_available()
+    for precision in precisions:
+        if precision == "fp32" or not on_cpu or (precision == "bf16" and not cpu_supports_bf16()):
+            continue
+        combinations += [("none", "bf16"), ("compile", "bf16")] if precision == "bf16" else [
+            ("compile", "int8")]
+    made = {}
+    for accelerator, precision in combinations:
+        label = f"{accelerator} {precision}"
+        tracker = make_tracker(backbone, device, accelerator, precision)
+        fell_back = accelerator != "none" and tracker.acceleration.kind == "none"
+        if fell_back or tracker.precision != precision:
+            print(f"  {backbone}: {label} not available: {tracker.acceleration.note}")
+            continue
+        made[label] = tracker
     return made
 
 
@@ -51,10 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backbones", nargs="+", default=["default", "fast", "resnet50"],
                         help="bundled models (default, fast) and/or resnet50, resnet18, alexnet, mobilenetv2")
-    parser.add_argument("--accelerators", nargs="+", default=["none", "export", "onnxruntime", "tensorrt"],
+    parser.add_argument("--accelerators", nargs="+",
+                        default=["none", "export", "onnxruntime", "compile", "tensorrt"],
                         choices=[a for a in ACCELERATORS if a != "auto"])
     parser.add_argument("--frames", type=int, default=30)
-    parser.add_argument("--no-bf16", action="store_true", help="leave out the bf16 row")
+    parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16", "int8"],
+                        choices=["fp32", "bf16", "int8"],
+                        help="reduced precisions to time beside fp32 (CPU only: bf16 eager and "
+                             "compiled, int8 compiled)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = parser.parse_args(argv)
@@ -63,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     accelerators = ["none"] + [a for a in args.accelerators if a != "none"]
     print(f"network ms per frame (median of {args.frames}), torch threads {torch.get_num_threads()}")
     for backbone in args.backbones:
-        trackers = trackers_for(backbone, accelerators, args.device, not args.no_bf16)
+        trackers = trackers_for(backbone, accelerators, args.precisions, args.device)
         video = list(synthetic_video(args.frames + 2, 1280, 720))
         for tracker in trackers.values():
             tracker.init(video[0][0], video[0][1])
@@ -73,11 +86,11 @@ def main(argv: list[str] | None = None) -> int:
             for name, tracker in trackers.items():
                 tracker.track(frame)
                 samples[name].append(tracker.last_timings["network"])
-        eager = statistics.median(samples["none"])
-        device = trackers["none"].device
+        eager = statistics.median(samples["none fp32"])
+        device = trackers["none fp32"].device
         for name, values in samples.items():
             median = statistics.median(values)
-            print(f"  {backbone:12s} {name:11s} on {device}: {1000 * median:8.2f} ms   "
+            print(f"  {backbone:12s} {name:17s} on {device}: {1000 * median:8.2f} ms   "
                   f"x{median / eager:.3f} of eager")
     return 0
 

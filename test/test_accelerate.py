@@ -121,17 +121,23 @@ def test_bf16_tracks_like_fp32_where_the_cpu_has_it(frames_and_box):
         pytest.skip("this CPU has no bfloat16 instructions")
     frames, box = frames_and_box
     fp32 = load_tracker("fast", device="cpu", accelerator="none")
-    bf16 = load_tracker("fast", device="cpu", precision="bf16")
-    assert bf16.precision == "bf16" and bf16.acceleration.kind == "none"
-    boxes_fp32, boxes_bf16 = run(fp32, frames[:12], box), run(bf16, frames[:12], box)
-    assert np.abs(boxes_fp32 - boxes_bf16).max() < 3.0
+    for accelerator, kind in (("none", "none"), ("auto", "compile")):
+        bf16 = load_tracker("fast", device="cpu", precision="bf16", accelerator=accelerator)
+        assert bf16.precision == "bf16" and bf16.acceleration.kind == kind
+        assert "bf16" in bf16.acceleration.note or "bfloat16" in bf16.acceleration.note
+        boxes_fp32, boxes_bf16 = run(fp32, frames[:12], box), run(bf16, frames[:12], box)
+        assert np.abs(boxes_fp32 - boxes_bf16).max() < 3.0
 
 
 def test_bf16_is_refused_with_the_reason_where_it_cannot_run(monkeypatch):
     from siamcar_ros.tracking import device
 
-    with pytest.raises(ValueError, match="accelerator must be auto or none"):
+    with pytest.raises(ValueError, match="runs with accelerator auto or none or compile, got 'onnxruntime'"):
         load_tracker("fast", device="cpu", precision="bf16", accelerator="onnxruntime")
+    with pytest.raises(ValueError, match="'int8' runs with accelerator auto or compile, got 'none'"):
+        load_tracker("fast", device="cpu", precision="int8", accelerator="none")
+    with pytest.raises(ValueError, match="'int8' is for the CPU; on cuda use half=True"):
+        device.resolve_precision("int8", torch.device("cuda"), "auto")
     monkeypatch.setattr(device, "cpu_supports_bf16", lambda: False)
     with pytest.raises(ValueError, match="needs a CPU with bfloat16 instructions"):
         load_tracker("fast", device="cpu", precision="bf16")

@@ -74,8 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     trackers.add_argument("--preset", default=None,
                           help="tracker hyper-parameter preset: OTB100, GOT10K, UAV123, LaSOT")
     trackers.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
-    trackers.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
-                          help="SiamCAR network precision (bf16: on a CPU with bfloat16 instructions)")
+    trackers.add_argument("--accelerator", default="auto",
+                          choices=("auto", "none", "export", "tensorrt", "onnxruntime", "compile"),
+                          help="SiamCAR search branch (auto: ONNX Runtime on the CPU for fp32)")
+    trackers.add_argument("--precision", choices=("fp32", "bf16", "int8"), default="fp32",
+                          help="SiamCAR network precision on the CPU (bf16: with bfloat16 "
+                               "instructions; int8: quantized search branch)")
     trackers.add_argument("--siamcar-name", default="siamcar",
                           help="result folder and plot label of the SiamCAR run")
 
@@ -99,7 +103,8 @@ def _tracker_specs(args) -> list[TrackerSpec]:
         if kind in SIAMCAR_KINDS:
             name = args.siamcar_name + kind[len("siamcar"):]
             specs.append(TrackerSpec(kind, name, args.checkpoint, args.backbone, args.strategy,
-                                     args.preset, args.device, threads, precision=args.precision))
+                                     args.preset, args.device, threads, precision=args.precision,
+                                     accelerator=args.accelerator))
         else:
             specs.append(TrackerSpec(kind))
     return specs

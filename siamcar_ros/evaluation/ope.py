@@ -49,6 +49,7 @@ class TrackerSpec:
     threads: int | None = None       # torch threads per worker (None: leave torch's choice)
     params: tuple[tuple[str, object], ...] = ()   # explicit tracker settings (name, value)
     precision: str = "fp32"
+    accelerator: str = "auto"
 
     def __post_init__(self):
         if self.kind not in TRACKER_KINDS:
@@ -102,7 +103,8 @@ def _siamcar_tracker(spec: TrackerSpec):
                  if value}
     requested.update(dict(spec.params))
     return load_tracker(spec.checkpoint, backbone=spec.backbone, device=spec.device,
-                        params=requested, precision=spec.precision)
+                        params=requested, precision=spec.precision,
+                        accelerator=spec.accelerator)
 
 
 def track_sequence(tracker, sequence: TrackingSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

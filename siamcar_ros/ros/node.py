@@ -201,6 +201,7 @@ class TrackerNode(LifecycleNode):
                 params=build_tracker_params(params),
                 accelerator=params.accelerator,
                 precision=params.precision,
+                exported=params.exported_network or None,
             )
             TrackingSession(tracker, *session_settings(params)).warm_up()
         except Exception as error:

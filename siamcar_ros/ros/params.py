@@ -64,9 +64,15 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("device", "auto", "auto, cpu, cuda or cuda:N; CUDA without a GPU falls back to cpu", "configure"),
     ParameterSpec("half", False, "half precision on CUDA (ignored on cpu)", "configure"),
     ParameterSpec("precision", "fp32", f"{PRECISIONS}: bf16 = bfloat16 on a CPU with the instructions "
-                  "(refused with the reason elsewhere)", "configure"),
+                  "(refused with the reason elsewhere); int8 = quantized search branch on the CPU "
+                  "(falls back to fp32 with a warning where it cannot be built)", "configure"),
+    ParameterSpec("exported_network", "", "prefix of exported network files (<prefix>_template/"
+                  "_search .onnx, or .engine on CUDA) run in place of the PyTorch network; files "
+                  "that cannot be used are named in the status and PyTorch runs; empty = none",
+                  "configure"),
     ParameterSpec("accelerator", "auto", f"search branch {ACCELERATORS}: auto = TensorRT on CUDA when "
-                  "installed, ONNX Runtime on the CPU, else eager; unavailable -> eager with a warning",
+                  "installed; on the CPU compile for bf16/int8, else ONNX Runtime; else eager; "
+                  "unavailable -> eager with a warning",
                   "configure"),
     # Tracking hyper-parameters
     ParameterSpec("strategy", "", f"box decoding {STRATEGIES}; empty = the model's recommendation "
@@ -126,6 +132,7 @@ class NodeParameters:
     device: str
     half: bool
     precision: str
+    exported_network: str
     accelerator: str
     strategy: str
     preset: str

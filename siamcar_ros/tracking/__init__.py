@@ -52,13 +52,15 @@ def resolve_checkpoint(checkpoint: str | os.PathLike | None) -> Path:
 def load_tracker(checkpoint: str | os.PathLike | None = None, backbone: str | None = None,
                  device: str = "auto", half: bool = False,
                  params: TrackerParams | Mapping[str, Any] | str | None = None,
-                 accelerator: str = "auto", precision: str = "fp32") -> SiamCARTracker:
+                 accelerator: str = "auto", precision: str = "fp32",
+                 exported: str | os.PathLike | None = None) -> SiamCARTracker:
     """A ready tracker: network from ``checkpoint``: a file, a bundled model's name
     (``"default"``, ``"fast"``: ``BUNDLED_MODELS``) or None (the default model).
 
     ``backbone`` checks that the file holds that network (files carry their configuration;
     published ResNet-50 files are recognised from their keys). ``params``: TrackerParams, a
     dict, or a preset name ("OTB100", "GOT10K", "UAV123", "LaSOT", "default").
+    ``precision``, ``accelerator``, ``exported``: see ``SiamCARTracker``.
     """
     from siamcar_ros.model import load_checkpoint  # the network is only needed here
 
@@ -77,4 +79,4 @@ def load_tracker(checkpoint: str | os.PathLike | None = None, backbone: str | No
         raise ValueError(f"checkpoint {path} holds a {built!r} network, not the requested "
                          f"backbone {backbone!r}; pass a checkpoint made for {backbone!r}")
     return SiamCARTracker(model, params=params, device=device, half=half, accelerator=accelerator,
-                          precision=precision)
+                          precision=precision, exported=exported)

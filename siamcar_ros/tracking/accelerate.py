@@ -14,8 +14,15 @@ per init) and the cross-correlation head (its template changes per target) stay 
 - ``"onnxruntime"``: the branch exported to ONNX in memory and run by an ONNX Runtime session
   (CPU; fp32). Depth-wise convolutions, MobileNetV2's main cost, run about 3x faster there
   than in eager PyTorch on these CPUs (``benchmarks/bench_accelerator.py``).
-- ``"auto"``: TensorRT when on CUDA and ``torch_tensorrt`` imports; ONNX Runtime on the CPU
-  when ``onnxruntime`` imports; else eager.
+- ``"onnxruntime"`` on CUDA: the same, with ONNX Runtime's CUDA execution provider where the
+  installed build has it (``onnxruntime-gpu``).
+- ``"compile"``: ``torch.compile`` (inductor, weights frozen into the graph) of the exported
+  branch; the path of the reduced precisions on the CPU: bf16 and int8 (``quantize.py``).
+  ResNet-50's network here, one thread: x0.36 of eager fp32 in bf16, x0.22 in int8
+  (``benchmarks/bench_accelerator.py``). Needs a C++ compiler at run time (falls back without
+  one); compiling takes seconds.
+- ``"auto"``: TensorRT when on CUDA and ``torch_tensorrt`` imports; on the CPU ``compile`` for
+  bf16 and int8, ONNX Runtime for fp32 when ``onnxruntime`` imports; else eager.
 
 Nothing here may stop tracking: an accelerator that is unavailable, fails to compile, or
 whose output differs from the eager network is replaced by eager PyTorch, with a warning
@@ -38,7 +45,11 @@ __all__ = ["ACCELERATORS", "Acceleration", "build_search_extractor"]
 
 LOGGER = logging.getLogger(__name__)
 
-ACCELERATORS = ("auto", "none", "export", "tensorrt", "onnxruntime")
+ACCELERATORS = ("auto", "none", "export", "tensorrt", "onnxruntime", "compile")
+# relative difference to eager fp32 an accelerated branch may show, per precision
+# (reduced precisions: loose, to catch a broken build; their fidelity is measured on the
+# benchmark, see README "Search-branch accelerators and precision")
+TOLERANCES = {"fp32": 1e-3, "half": 2e-2, "bf16": 2.5e-1, "int8": 5e-1}
 
 
 class _SearchBranch(nn.Module):
@@ -73,9 +84,25 @@ def onnxruntime_available() -> bool:
     return importlib.util.find_spec("onnxruntime") is not None
 
 
+def onnxruntime_providers(device: torch.device) -> list[str]:
+    """The ONNX Runtime execution providers for ``device``; RuntimeError when the installed
+    build has none for it (CUDA needs the onnxruntime-gpu build)."""
+    import onnxruntime
+
+    if device.type == "cpu":
+        return ["CPUExecutionProvider"]
+    available = onnxruntime.get_available_providers()
+    if device.type == "cuda" and "CUDAExecutionProvider" in available:
+        options = {"device_id": device.index or 0}
+        return [("CUDAExecutionProvider", options), "CPUExecutionProvider"]
+    raise RuntimeError(f"this onnxruntime build has no execution provider for {device.type} "
+                       f"(it has {', '.join(available)}; CUDA needs onnxruntime-gpu)")
+
+
 class OnnxRuntimeExtractor:
-    """The search branch as an ONNX Runtime session on the CPU: tensor in, list of tensors out.
-    It uses as many threads as torch does when it is built (one per worker in evaluation)."""
+    """The search branch as an ONNX Runtime session (CPU, or CUDA where the build has it):
+    tensor in, list of tensors out on the input's device. On the CPU it uses as many threads as
+    torch does when it is built (one per worker in evaluation)."""
 
     def __init__(self, branch: nn.Module, example: torch.Tensor):
         import io
@@ -93,17 +120,75 @@ class OnnxRuntimeExtractor:
         # no busy-waiting between operators: on a robot's shared CPU a spinning pool steals
         # the cores other processes (and the camera driver) need, and stalls when they hold them
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = onnxruntime.InferenceSession(buffer.getvalue(), options,
-                                                    providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(
+            buffer.getvalue(), options, providers=onnxruntime_providers(example.device))
 
     def __call__(self, search: torch.Tensor) -> list[torch.Tensor]:
-        array = np.ascontiguousarray(search.detach().cpu().numpy(), dtype=np.float32)
-        return [torch.from_numpy(out) for out in self.session.run(None, {"search": array})]
+        array = np.ascontiguousarray(search.detach().float().cpu().numpy())
+        return [torch.from_numpy(out).to(search.device)
+                for out in self.session.run(None, {"search": array})]
 
 
-def _compile(kind: str, branch: nn.Module, example: torch.Tensor, half: bool):
+class CompiledExtractor:
+    """An inductor-compiled graph of the branch.
+
+    Weights are frozen into the graph (constant-folded, prepacked for oneDNN): in fp32 about
+    1.6x faster than eager here, and what int8 kernels need. Inductor reads ``freezing`` from its global
+    config when it compiles (on the first call, or a recompile), not from ``torch.compile``'s
+    options, so each call sets it for its own duration only."""
+
+    def __init__(self, graph: nn.Module):
+        self.compiled = torch.compile(graph)
+
+    def __call__(self, search: torch.Tensor):
+        import torch._inductor.config as inductor_config
+
+        with inductor_config.patch(freezing=True):
+            return [out.float() for out in self.compiled(search)]
+
+
+class EagerBF16Extractor:
+    """The bfloat16 branch (``quantize.bf16_branch``) in eager PyTorch."""
+
+    def __init__(self, branch: nn.Module):
+        self.branch = branch
+
+    def __call__(self, search: torch.Tensor):
+        return list(self.branch(search))
+
+
+def _calibration(model: nn.Module, device: torch.device, calibration) -> list[torch.Tensor]:
+    """Search crops like those tracking sees, to set and check a reduced precision on."""
+    from .quantize import QuantizationError, calibration_crops
+
+    crops = calibration_crops(int(model.search_size)) if calibration is None else list(calibration)
+    if not crops:
+        raise QuantizationError("a reduced precision needs calibration crops to set its ranges and "
+                                "check its error; an empty set was given (leave it None for "
+                                "procedural crops)")
+    return [crop.to(device) for crop in crops]
+
+
+def _reduced_precision(branch: nn.Module, precision: str, crops: list[torch.Tensor]) -> nn.Module:
+    """The bf16 branch, or the int8 graph (the layers bf16 keeps in fp32 left unquantized)."""
+    from .quantize import bf16_branch, quantize_branch
+
+    reduced = bf16_branch(branch, crops[:3])
+    if precision == "int8":
+        return quantize_branch(branch, crops, reduced.kept)
+    # an exported graph module per tracker: its own code object, so trackers built one after
+    # another do not share (and run out of) dynamo's recompilation budget
+    return torch.export.export(reduced, (crops[0],)).module()
+
+
+def _compile(kind: str, branch: nn.Module, example: torch.Tensor, half: bool,
+             precision: str = "fp32", calibration=None):
     if kind == "onnxruntime":
         return OnnxRuntimeExtractor(branch, example)
+    if kind == "compile":
+        if precision == "fp32":
+            return CompiledExtractor(torch.export.export(branch, (example,)).module())
+        return CompiledExtractor(_reduced_precision(branch, precision, calibration))
     if kind == "export":
         # static shapes: the neck's size tests are specialised, right as the crop never changes
         return torch.export.export(branch, (example,)).module()
@@ -129,16 +214,36 @@ def _largest_difference(compiled, branch: nn.Module, example: torch.Tensor) -> f
 
 
 def build_search_extractor(model: nn.Module, accelerator: str, device: torch.device,
-                           half: bool = False) -> Acceleration:
+                           half: bool = False, precision: str = "fp32",
+                           calibration=None) -> Acceleration:
     """Compile the search branch of ``model`` (already on ``device``, in eval mode) as asked.
 
-    Raises ValueError only for an unknown accelerator name; every other problem falls back to
-    eager PyTorch with a warning.
+    ``precision`` (checked by ``resolve_precision``): bf16 and int8 take the ``compile`` path,
+    set up and checked on ``calibration`` (search crops; None: procedural ones).
+    Raises ValueError for an unknown accelerator name and QuantizationError for an empty
+    calibration set; every other problem falls back to eager PyTorch with a warning (fp32 for
+    int8, the bf16 branch in eager PyTorch for bf16).
     """
+    if precision != "fp32":
+        calibration = _calibration(model, device, calibration)
+    acceleration = _build(model, accelerator, device, half, precision, calibration)
+    if precision == "bf16" and acceleration.extractor is None:
+        from .quantize import bf16_branch
+
+        with torch.no_grad():
+            branch = bf16_branch(_SearchBranch(model).eval(), calibration[:3])
+        note = (f"{acceleration.note}, in bfloat16 ({len(branch.kept)} leading convolutions kept "
+                "in fp32)")
+        return Acceleration("none", EagerBF16Extractor(branch), note)
+    return acceleration
+
+
+def _build(model: nn.Module, accelerator: str, device: torch.device, half: bool, precision: str,
+           calibration) -> Acceleration:
     requested = _check_accelerator(accelerator)
     kind = requested
     if requested == "auto":
-        kind = _automatic_choice(device)
+        kind = _automatic_choice(device, precision)
         if kind == "none":
             return Acceleration("none", None, "eager PyTorch (auto: no TensorRT or ONNX Runtime "
                                               f"for {device.type})")
@@ -151,45 +256,62 @@ def build_search_extractor(model: nn.Module, accelerator: str, device: torch.dev
         elif not tensorrt_available():
             reason = "torch_tensorrt is not installed"
         if reason:
-            return _fallback(requested, f"accelerator 'tensorrt' unavailable ({reason})")
+            return _fallback(requested, f"accelerator 'tensorrt' unavailable ({reason})", precision)
     if kind == "onnxruntime":
         reason = None
-        if device.type != "cpu" or half:
-            reason = f"it runs the fp32 network on the CPU, tracking runs on {device}" + (
-                " in half precision" if half else "")
+        if half:
+            reason = f"it runs the fp32 network; tracking runs on {device} in half precision"
+        elif device.type not in ("cpu", "cuda"):
+            reason = f"it runs on the CPU or CUDA, tracking runs on {device}"
         elif not onnxruntime_available():
             reason = "onnxruntime is not installed"
+        else:
+            try:
+                onnxruntime_providers(device)
+            except RuntimeError as error:
+                reason = str(error)
         if reason:
-            return _fallback(requested, f"accelerator 'onnxruntime' unavailable ({reason})")
+            return _fallback(requested, f"accelerator 'onnxruntime' unavailable ({reason})", precision)
+    if kind == "compile" and device.type != "cpu":
+        return _fallback(requested, f"accelerator 'compile' is for the CPU, tracking runs on {device}",
+                         precision)
     size = int(model.search_size)
     dtype = torch.half if half else torch.float
     example = torch.rand(1, 3, size, size, device=device, dtype=dtype) * 255
+    if precision != "fp32":
+        example = calibration[0]    # reduced precision is checked on a crop, not on noise
     branch = _SearchBranch(model).eval()
     try:
         with torch.no_grad():
-            compiled = _compile(kind, branch, example, half)
+            compiled = _compile(kind, branch, example, half, precision, calibration)
             difference = _largest_difference(compiled, branch, example)
     except Exception as error:  # a failed compile must not stop tracking
+        first = str(error).splitlines()[0] if str(error) else ""
         return _fallback(requested, f"accelerator {kind!r} failed to compile the search branch: "
-                                    f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
-    tolerance = 2e-2 if half else 1e-3
+                                    f"{type(error).__name__}: {first}", precision)
+    tolerance = TOLERANCES["half" if half else precision]
     if not difference <= tolerance:
         return _fallback(requested, f"accelerator {kind!r} output differs from eager PyTorch by "
-                                    f"{difference:.2e} (relative; allowed {tolerance:.0e})")
-    note = f"{kind} search branch on {device} (max relative difference {difference:.1e})"
+                                    f"{difference:.2e} (relative; allowed {tolerance:.0e})",
+                         precision)
+    label = f"{kind} {precision}" if kind == "compile" else kind
+    note = f"{label} search branch on {device} (max relative difference {difference:.1e})"
     LOGGER.info(note)
     return Acceleration(kind, compiled, note)
 
 
-def _automatic_choice(device: torch.device) -> str:
+def _automatic_choice(device: torch.device, precision: str = "fp32") -> str:
     if device.type == "cuda" and tensorrt_available():
         return "tensorrt"
+    if device.type == "cpu" and precision in ("bf16", "int8"):
+        return "compile"
     if device.type == "cpu" and onnxruntime_available():
         return "onnxruntime"
     return "none"
 
 
-def _fallback(requested: str, reason: str) -> Acceleration:
-    note = f"{reason}; using eager PyTorch"
-    (LOGGER.info if requested == "auto" else LOGGER.warning)(note)
+def _fallback(requested: str, reason: str, precision: str = "fp32") -> Acceleration:
+    note = f"{reason}; using eager PyTorch" + (" in fp32" if precision == "int8" else "")
+    # auto promises nothing for fp32; a reduced precision was asked for by name
+    (LOGGER.info if requested == "auto" and precision == "fp32" else LOGGER.warning)(note)
     return Acceleration("none", None, note)

@@ -55,10 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto", help='"auto", "cpu", "cuda" or "cuda:N"')
     parser.add_argument("--half", action="store_true", help="fp16 on CUDA")
     parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
-                        help="bf16: bfloat16 on a CPU that has the instructions (default: %(default)s)")
+                        help="bf16: bfloat16 on a CPU that has the instructions; int8: quantized search "
+                             "branch on the CPU (default: %(default)s)")
     parser.add_argument("--accelerator", choices=ACCELERATORS, default="auto",
-                        help="search branch: auto (TensorRT on CUDA when installed, ONNX Runtime "
-                             "on the CPU), none, export, tensorrt, onnxruntime")
+                        help="search branch: auto (TensorRT on CUDA when installed; on the CPU "
+                             "compile for bf16/int8, else ONNX Runtime), none, export, tensorrt, "
+                             "onnxruntime, compile")
+    parser.add_argument("--exported", metavar="PREFIX",
+                        help="run exported network files <PREFIX>_template/_search (.onnx; .engine "
+                             "on CUDA) in place of the PyTorch network")
     parser.add_argument("--strategy", choices=STRATEGIES,
                         help="box decoding (default: the checkpoint's recommendation, else coarse_to_fine)")
     parser.add_argument("--preset", choices=list(PRESETS),
@@ -130,7 +135,8 @@ def run(args: argparse.Namespace) -> int:
               if value is not None}
     tracker = load_tracker(args.checkpoint, backbone=args.backbone, device=args.device,
                            half=args.half, params=params,
-                           accelerator=args.accelerator, precision=args.precision)
+                           accelerator=args.accelerator, precision=args.precision,
+                           exported=args.exported)
     session = TrackingSession(tracker, LossSettings(args.lost_threshold, args.lost_patience),
                               RedetectionSettings(args.redetection, args.reacquire_threshold,
                                                   args.reacquire_frames, args.search_crops))

@@ -20,7 +20,7 @@ from siamcar_ros.device import DEVICE_CHOICES, select_device
 __all__ = ["select_device", "resolve_half", "resolve_precision", "tensorrt_available",
            "cpu_supports_bf16", "DEVICE_CHOICES", "PRECISIONS"]
 
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "int8")
 
 LOGGER = logging.getLogger(__name__)
 
@@ -49,9 +49,10 @@ def cpu_supports_bf16() -> bool:
 def resolve_precision(precision: str, device: torch.device, accelerator: str) -> str:
     """Check a precision choice; ValueError says what is wrong and what is allowed.
 
-    ``bf16`` runs the network in eager PyTorch under bfloat16 autocast on a CPU that has the
-    instructions (about 1.5x faster for ResNet-50 here, maps within about 1e-2); fp16 on CUDA
-    is ``half``.
+    ``bf16``: bfloat16 autocast on a CPU that has the instructions, compiled (accelerator auto
+    or compile) or eager (none); maps within about 1e-2 of fp32. ``int8``: the search branch
+    quantized and compiled on the CPU (accelerator auto or compile; ``quantize.py``).
+    fp16 on CUDA is ``half``.
     """
     precision = str(precision).strip().lower()
     if precision not in PRECISIONS:
@@ -59,11 +60,12 @@ def resolve_precision(precision: str, device: torch.device, accelerator: str) ->
     if precision == "fp32":
         return precision
     if device.type != "cpu":
-        raise ValueError(f"precision 'bf16' is for the CPU; on {device.type} use half=True (fp16)")
-    if not cpu_supports_bf16():
+        raise ValueError(f"precision {precision!r} is for the CPU; on {device.type} use half=True (fp16)")
+    if precision == "bf16" and not cpu_supports_bf16():
         raise ValueError("precision 'bf16' needs a CPU with bfloat16 instructions (AVX-512 BF16 "
-                         "or AMX); this CPU has none: use fp32")
-    if accelerator not in ("auto", "none"):
-        raise ValueError(f"precision 'bf16' runs in eager PyTorch; accelerator must be auto or "
-                         f"none, got {accelerator!r}")
+                         "or AMX); this CPU has none: use fp32 or int8")
+    allowed = ("auto", "none", "compile") if precision == "bf16" else ("auto", "compile")
+    if accelerator not in allowed:
+        raise ValueError(f"precision {precision!r} runs with accelerator {' or '.join(allowed)}, "
+                         f"got {accelerator!r}")
     return precision

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -26,7 +27,7 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from .accelerate import build_search_extractor
+from .accelerate import Acceleration, build_search_extractor
 from .crop import (CropWindow, authors_crop, context_side, crop_and_resize, crop_and_resize_host,
                    crop_window, frame_to_tensor)
 from .confidence import peak_score, score_map
@@ -119,9 +120,14 @@ class SiamCARTracker:
     ``device``: "auto" | "cpu" | "cuda" | "cuda:N" (CPU fallback with a warning).
     ``half``: fp16 on CUDA (ignored with a warning elsewhere).
     ``precision``: "fp32" | "bf16" (bfloat16 autocast on a CPU that has the instructions;
-    refused with the reason elsewhere).
-    ``accelerator``: "auto" | "none" | "export" | "tensorrt" | "onnxruntime": how the search branch runs
+    refused with the reason elsewhere) | "int8" (the search branch quantized on the CPU,
+    calibrated on ``calibration``, a list of 1 x 3 x S x S search crops; None: procedural
+    crops; falls back to fp32 with a warning where it cannot be built).
+    ``accelerator``: "auto" | "none" | "export" | "tensorrt" | "onnxruntime" | "compile": how the search branch runs
     (see ``accelerate.py``; anything unavailable falls back to eager PyTorch with a warning).
+    ``exported``: the prefix of exported network files (``exported.py``: ONNX files in ONNX
+    Runtime, TensorRT engines on CUDA) that run in place of the PyTorch network, fp32 only;
+    files that cannot be used are named in a warning and the PyTorch network runs instead.
     ``acceleration.note`` says what is in use.
     ``last_timings``: seconds spent in the last ``track`` call's crop, network (including the
     one device-to-host copy of the maps) and decode stages.
@@ -129,19 +135,30 @@ class SiamCARTracker:
 
     def __init__(self, model: torch.nn.Module, params: TrackerParams | Mapping | str | None = None,
                  device: str | torch.device = "auto", half: bool = False,
-                 accelerator: str = "auto", precision: str = "fp32"):
+                 accelerator: str = "auto", precision: str = "fp32", calibration=None,
+                 exported: str | os.PathLike | None = None):
         # the settings the checkpoint was tuned with (load_checkpoint attaches them), if any
         self.recommended_params = dict(getattr(model, "recommended_tracker_params", None) or {})
         self._params = as_params(params, self.recommended_params)
         self.device = select_device(device)
         self.half = resolve_half(half, self.device)
         self.precision = resolve_precision(precision, self.device, accelerator)
-        if self.precision == "bf16":
-            accelerator = "none"
         self.model = model.to(self.device).eval()
         if self.half:
             self.model.half()
-        self.acceleration = build_search_extractor(self.model, accelerator, self.device, self.half)
+        self.exported, refused = self._load_exported(exported) if exported else (None, "")
+        if self.exported is not None:
+            self.acceleration = Acceleration("exported", None, f"exported network "
+                                             f"{self.exported.paths[1]} ({self.exported.kind})")
+        else:
+            self.acceleration = build_search_extractor(self.model, accelerator, self.device,
+                                                       self.half, self.precision, calibration)
+            if refused:
+                self.acceleration = Acceleration(
+                    self.acceleration.kind, self.acceleration.extractor,
+                    f"exported network not used ({refused}); {self.acceleration.note}")
+        if self.precision == "int8" and self.acceleration.kind == "none":
+            self.precision = "fp32"     # int8 fell back (the note and the warning say why)
         self.geometry = CropGeometry(int(model.template_size), int(model.search_size),
                                      int(model.score_size), int(model.stride))
         self._window = hanning_window(self.geometry.score_size)
@@ -192,8 +209,9 @@ class SiamCARTracker:
             pad_value = torch.as_tensor(host_pad_value, dtype=torch.float32).to(self.device)
             template = self._crop(frame, crop_window(center, side), self.geometry.template_size,
                                   pad_value, host_pad_value)
-            with self._autocast():
-                template_features = self.model.template(self._to_model_dtype(template))
+            # the template branch runs once per init: in fp32 (or fp16) whatever the precision
+            network = self.exported if self.exported is not None else self.model
+            template_features = network.template(self._to_model_dtype(template))
         self._template_features = template_features
         self._pad_value = pad_value
         self._host_pad_value = host_pad_value
@@ -278,6 +296,20 @@ class SiamCARTracker:
         self._state = TargetState(new_center, new_size, state.frame_size, state.context_amount)
 
     # ---------------------------------------------------------------- steps
+    def _load_exported(self, prefix):
+        """The exported network at ``prefix`` and "", or None and why (also in a warning)."""
+        from .exported import ExportedNetworkError, load_exported_network
+
+        if self.precision != "fp32":
+            raise ValueError(f"exported network files run as they were exported; precision must "
+                             f"be fp32 with them, got {self.precision!r}")
+        try:
+            network, _ = load_exported_network(prefix, self.model, self.device)
+        except ExportedNetworkError as error:
+            LOGGER.warning("exported network not used: %s; running the PyTorch network", error)
+            return None, str(error)
+        return network, ""
+
     def _require_state(self) -> TargetState:
         if self._state is None:
             raise TrackerStateError("track() called before init(): give the first frame and the "
@@ -305,20 +337,23 @@ class SiamCARTracker:
             return torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))[np.newaxis])
         return crop_and_resize(frame_to_tensor(frame, self.device), window, out_size, pad_value)
 
-    def _autocast(self):
-        """bfloat16 autocast on the CPU for precision bf16; a no-op context otherwise."""
-        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16")
+    def _search_features(self, search: torch.Tensor) -> list[torch.Tensor]:
+        """Backbone + neck features of a search crop: the reduced precision's share of the work.
+        The correlation and the head stay in fp32: box offsets of tens of pixels in bfloat16
+        (8 significant bits) would move boxes by a fraction of a pixel every frame."""
+        extractor = self.acceleration.extractor
+        return self.model.search_features(search) if extractor is None else list(extractor(search))
 
     def _to_model_dtype(self, crop: torch.Tensor) -> torch.Tensor:
         return crop.half() if self.half else crop
 
     def _run_network(self, search: torch.Tensor):
         """Head outputs for the search crop, brought to the host in one copy."""
-        extractor = self.acceleration.extractor
         template = self._template_features
-        with self._autocast():
-            outputs = (self.model.track(search, template) if extractor is None
-                       else self.model.track_features(extractor(search), template))
+        if self.exported is not None:
+            outputs = self.exported.track(search, template)
+        else:
+            outputs = self.model.track_features(self._search_features(search), template)
         foreground = torch.softmax(outputs["cls"][0].float(), dim=0)[1:2]
         stacked = torch.cat([foreground, outputs["cen"][0].float(), outputs["loc"][0].float()])
         maps = stacked.cpu().numpy()
