@@ -47,7 +47,7 @@ def test_defaults_are_valid_and_every_parameter_has_one_change_rule():
         ("image_topic", " ", "empty"),
         ("lost_patience", 2.5, "expected int"),
         ("half", "yes", "expected bool"),
-        ("accelerator", "openvino", "not one of 'auto', 'none', 'export', 'tensorrt', 'onnxruntime'"),
+        ("accelerator", "openvino", "not one of 'auto', 'none', 'export', 'tensorrt', 'onnxruntime', 'compile'"),
         ("reacquire_threshold", 0.0, "(0, 1]"),
         ("reacquire_frames", 0, "1..100"),
         ("search_crops_per_frame", 65, "1..64"),
@@ -55,7 +55,9 @@ def test_defaults_are_valid_and_every_parameter_has_one_change_rule():
         ("stamp_policy", "camera", "not one of 'auto', 'header', 'arrival'"),
         ("init_max_age_s", 0.0, "> 0"),
         ("max_image_pixels", 0, "1..1000000000"),
-        ("precision", "int4", "not one of 'fp32', 'bf16'"),
+        ("precision", "int4", "not one of 'fp32', 'bf16', 'int8'"),
+        ("colour_weight", -1.0, "0..100"),
+        ("exported_network", 3, "expected str"),
         ("no_such_parameter", 1, "unknown"),
     ],
 )
@@ -80,7 +82,7 @@ def test_replaced_validates_the_merged_values():
 
 def test_negative_hyper_parameters_defer_to_the_preset():
     overrides = tracker_param_overrides(validate_parameters({"penalty_k": 0.3, "strategy": "reference"}))
-    assert overrides == {"strategy": "reference", "penalty_k": 0.3}
+    assert overrides == {"strategy": "reference", "penalty_k": 0.3, "colour_weight": 5.0}
 
 
 def test_config_yaml_lists_every_parameter_with_a_valid_default():

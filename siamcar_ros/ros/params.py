@@ -20,7 +20,7 @@ from typing import Any
 
 from siamcar_ros.model.backbones import BACKBONES as _MODEL_BACKBONES
 from siamcar_ros.tracking.accelerate import ACCELERATORS
-from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
+from siamcar_ros.tracking.confidence import DEFAULT_COLOUR_WEIGHT, DEFAULT_LOST_THRESHOLD
 from siamcar_ros.tracking.device import PRECISIONS
 from siamcar_ros.tracking.decode import STRATEGIES
 from siamcar_ros.tracking.params import PRESETS as _TRACKER_PRESETS
@@ -81,6 +81,9 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("penalty_k", -1.0, "scale/aspect change penalty 0..10; negative = from preset", "live"),
     ParameterSpec("window_influence", -1.0, "cosine window weight 0..1; negative = from preset", "live"),
     ParameterSpec("lr", -1.0, "box size smoothing rate 0..1; negative = from preset", "live"),
+    ParameterSpec("colour_weight", DEFAULT_COLOUR_WEIGHT, "weight of the colour consistency in the "
+                  "confidence (peak x exp(-weight x colour shift)), 0..100; 0 = the network's peak "
+                  "alone (a camera whose white balance drifts)", "live"),
     # Target loss
     ParameterSpec("lost_threshold", DEFAULT_LOST_THRESHOLD, "confidence below which a frame counts as a miss, "
                   "0..1 (default chosen on validation data for the default model)", "live"),
@@ -89,7 +92,7 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("redetection", False, "after a loss, search the whole frame (SEARCHING) and "
                   "re-acquire the target; false = keep tracking locally while LOST (default: "
                   "with look-alikes in view the search re-acquires a copy, README)", "live"),
-    ParameterSpec("reacquire_threshold", 0.8, "score a re-detected candidate needs, within (0, 1]", "live"),
+    ParameterSpec("reacquire_threshold", 0.5, "score a re-detected candidate needs, within (0, 1]", "live"),
     ParameterSpec("reacquire_frames", 3, "consecutive confident frames before re-acquiring, 1..100", "live"),
     ParameterSpec("search_crops_per_frame", 2, "search crops per frame while SEARCHING (bounds "
                   "the cost of a searching frame), 1..64", "live"),
@@ -139,6 +142,7 @@ class NodeParameters:
     penalty_k: float
     window_influence: float
     lr: float
+    colour_weight: float
     lost_threshold: float
     lost_patience: int
     redetection: bool
@@ -245,11 +249,12 @@ def _is_cuda_index(device: str) -> bool:
 
 
 def _check_ranges(v: dict[str, Any]) -> None:
-    for name in ("penalty_k", "window_influence", "lr", "lost_threshold", "rate_hz",
+    for name in ("penalty_k", "window_influence", "lr", "colour_weight", "lost_threshold", "rate_hz",
                  "init_stamp_tolerance_ms", "reacquire_threshold", "init_max_age_s",
                  "frame_buffer_megabytes"):
         if not math.isfinite(v[name]):
             raise ParameterError(name, f"must be a finite number, got {v[name]!r}")
+    _require("colour_weight", 0.0 <= v["colour_weight"] <= 100.0, "must be within 0..100")
     _require("lost_threshold", 0.0 <= v["lost_threshold"] <= 1.0, "must be within 0..1")
     _require("lost_patience", v["lost_patience"] >= 1, "must be >= 1")
     _require("reacquire_threshold", 0.0 < v["reacquire_threshold"] <= 1.0, "must be within (0, 1]")
@@ -276,6 +281,7 @@ def tracker_param_overrides(params: NodeParameters) -> dict[str, Any]:
         value = getattr(params, name)
         if value >= 0:
             overrides[name] = float(value)
+    overrides["colour_weight"] = float(params.colour_weight)
     return overrides
 
 

@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     loss = parser.add_argument_group("loss and re-detection (a TrackingSession runs the tracker)")
     loss.add_argument("--redetection", action="store_true",
                       help="after a loss, search the whole frame and re-acquire the target")
+    loss.add_argument("--colour-weight", type=float, default=None,
+                      help="colour consistency in the confidence, 0..100; 0 = the network's peak "
+                           "alone (default: 5)")
     loss.add_argument("--lost-threshold", type=float, default=DEFAULT_LOST_THRESHOLD,
                       help="confidence under which a frame counts as a miss (default: %(default)s)")
     loss.add_argument("--lost-patience", type=int, default=10,
@@ -131,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{source.description} has no frames")
     box = args.init or select_box_with_mouse(first)
     # options left unset come from the checkpoint's recommended settings (else the defaults)
-    params = {key: value for key, value in (("preset", args.preset), ("strategy", args.strategy))
+    params = {key: value for key, value in (("preset", args.preset), ("strategy", args.strategy),
+                                            ("colour_weight", args.colour_weight))
               if value is not None}
     tracker = load_tracker(args.checkpoint, backbone=args.backbone, device=args.device,
                            half=args.half, params=params,

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .confidence import DEFAULT_COLOUR_WEIGHT
 from .decode import STRATEGIES
 
 __all__ = ["TrackerParams", "PRESETS"]
@@ -30,6 +31,7 @@ _RANGES = {
     "window_influence": (0.0, 1.0, "0 <= window_influence <= 1"),
     "lr": (0.0, 1.0, "0 <= lr <= 1"),
     "context_amount": (0.0, 10.0, "0 < context_amount <= 10"),
+    "colour_weight": (0.0, 100.0, "0 <= colour_weight <= 100"),
 }
 
 
@@ -54,6 +56,9 @@ class TrackerParams:
     - ``lr``: size smoothing; the new size is blended in at rate P * cls * lr.
     - ``context_amount``: context added around the target for the crops (0.5 in the paper).
     - ``strategy``: ``"coarse_to_fine"`` (the paper) or ``"reference"`` (the public code).
+    - ``colour_weight``: weight of the colour consistency in the confidence,
+      confidence = peak x exp(-colour_weight x colour shift) (``confidence.py``); 0 = the
+      network's peak alone. It changes the confidence only, never the box.
     """
 
     penalty_k: float = PRESETS["default"]["penalty_k"]
@@ -61,6 +66,7 @@ class TrackerParams:
     lr: float = PRESETS["default"]["lr"]
     context_amount: float = 0.5
     strategy: str = "coarse_to_fine"
+    colour_weight: float = DEFAULT_COLOUR_WEIGHT
 
     def __post_init__(self) -> None:
         for name, (lowest, highest, allowed) in _RANGES.items():

@@ -30,7 +30,7 @@ import torch
 from .accelerate import Acceleration, build_search_extractor
 from .crop import (CropWindow, authors_crop, context_side, crop_and_resize, crop_and_resize_host,
                    crop_window, frame_to_tensor)
-from .confidence import peak_score, score_map
+from .confidence import box_colour, colour_consistency, colour_shift, peak_score, score_map
 from .decode import CropGeometry, Decoded, decode, hanning_window
 from .device import resolve_half, resolve_precision, select_device
 from .inputs import TrackerInputError, as_bgr_frame, check_box
@@ -55,21 +55,24 @@ class TrackerStateError(RuntimeError):
 @dataclass(frozen=True)
 class TrackResult:
     """One tracked frame: box (x, y, w, h) in image pixels; ``confidence`` (0..1, see
-    ``confidence.py``: the peak of cls x centre-ness before window and penalties), the
-    foreground score and centre-ness at the chosen point (both 0..1), and the raw maps when
-    asked for."""
+    ``confidence.py``: the peak of cls x centre-ness before window and penalties, times the
+    colour consistency), the foreground score and centre-ness at the chosen point (both 0..1),
+    the raw maps when asked for, ``peak`` and ``colour_shift`` (the confidence's two parts)."""
 
     bbox: tuple[float, float, float, float]
     confidence: float
     centerness: float
     maps: dict[str, Any] | None = None
     foreground: float = 0.0
+    peak: float = 0.0
+    colour_shift: float = 0.0
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """Where a re-detection crop sees the target best: score (peak cls x centre-ness, 0..1),
-    centre (cx, cy) and size (w, h) in image pixels."""
+    """Where a re-detection crop sees the target best: score (peak cls x centre-ness times
+    the colour consistency of the box there, 0..1), centre (cx, cy) and size (w, h) in image
+    pixels."""
 
     score: float
     center: tuple[float, float]
@@ -195,6 +198,7 @@ class SiamCARTracker:
         self._pad_value = None
         self._host_pad_value = None
         self._template_features = None
+        self._colour_reference = None
 
     def init(self, frame_bgr: np.ndarray, bbox_xywh) -> None:
         """Start tracking the target in ``bbox_xywh`` (x, y, w, h) of ``frame_bgr``."""
@@ -213,6 +217,7 @@ class SiamCARTracker:
             network = self.exported if self.exported is not None else self.model
             template_features = network.template(self._to_model_dtype(template))
         self._template_features = template_features
+        self._colour_reference = box_colour(frame, (x, y, width, height))
         self._pad_value = pad_value
         self._host_pad_value = host_pad_value
         self._state = TargetState(center, (width, height), (frame.shape[1], frame.shape[0]), context)
@@ -240,7 +245,8 @@ class SiamCARTracker:
         previous_crop_size = (state.size[0] * scale_z, state.size[1] * scale_z)
         decoded = decode(params.strategy, cls, cen, loc, previous_crop_size, params,
                          self.geometry, window=self._window, scale_z=scale_z)
-        result = self._advance(state, decoded, scale_z, return_maps, (cls, cen, loc), search_side)
+        result = self._advance(state, decoded, scale_z, return_maps, (cls, cen, loc), search_side,
+                               frame)
         finished = time.perf_counter()
         self.last_timings = {"crop": cropped - started, "network": networked - cropped,
                              "decode": finished - networked}
@@ -267,10 +273,15 @@ class SiamCARTracker:
                 search = self._crop(frame, crop_window(tuple(center), side), self.geometry.search_size,
                                      self._pad_value, self._host_pad_value)
                 cls, cen, loc = self._run_network(self._to_model_dtype(search))
-                candidates.append(self._candidate(cls, cen, loc, center, scale, state.size))
+                candidates.append(self._candidate(cls, cen, loc, center, scale, state.size, frame))
         return candidates
 
-    def _candidate(self, cls, cen, loc, center, scale, size) -> "Candidate":
+    def _confidence(self, peak: float, frame: np.ndarray, bbox) -> tuple[float, float]:
+        """The confidence of a box (peak x colour consistency) and its colour shift."""
+        shift = colour_shift(box_colour(frame, bbox), self._colour_reference)
+        return peak * colour_consistency(shift, self._params.colour_weight), shift
+
+    def _candidate(self, cls, cen, loc, center, scale, size, frame) -> "Candidate":
         scores = score_map(cls, cen)
         row, col = np.unravel_index(int(np.argmax(scores)), scores.shape)
         offset, stride = self.geometry.offset, self.geometry.stride
@@ -282,7 +293,8 @@ class SiamCARTracker:
         # the regressed size, kept within a factor 2 of the size the target was last tracked at
         width = float(np.clip((left + right) / scale, size[0] / 2, size[0] * 2))
         height = float(np.clip((top + bottom) / scale, size[1] / 2, size[1] * 2))
-        return Candidate(float(scores[row, col]), found, (width, height))
+        score, _ = self._confidence(float(scores[row, col]), frame, box_from_state(found, (width, height)))
+        return Candidate(score, found, (width, height))
 
     def relocate(self, center, size=None) -> None:
         """Move the target to ``center`` (and ``size``) in image pixels, keeping the template
@@ -359,7 +371,7 @@ class SiamCARTracker:
         maps = stacked.cpu().numpy()
         return maps[0], maps[1], maps[2:6]
 
-    def _advance(self, state, decoded: Decoded, scale_z, return_maps, maps, search_side):
+    def _advance(self, state, decoded: Decoded, scale_z, return_maps, maps, search_side, frame):
         """Commit the decoded frame to the state; keep the old state if the maps were not finite."""
         values = (*decoded.displacement, *decoded.size, decoded.size_rate, decoded.confidence)
         if not all(math.isfinite(v) for v in values):
@@ -369,12 +381,17 @@ class SiamCARTracker:
                                foreground=0.0)
         center, size = next_target_state(state.center, state.size, decoded, scale_z, state.frame_size)
         self._state = TargetState(center, size, state.frame_size, state.context_amount)
+        bbox = box_from_state(center, size)
+        peak = peak_score(maps[0], maps[1])
+        confidence, shift = self._confidence(peak, frame, bbox)
         return TrackResult(
-            bbox=box_from_state(center, size),
-            confidence=peak_score(maps[0], maps[1]),
+            bbox=bbox,
+            confidence=confidence,
             centerness=decoded.centerness,
             maps=self._debug_maps(maps, decoded, scale_z, search_side) if return_maps else None,
             foreground=decoded.confidence,
+            peak=peak,
+            colour_shift=shift,
         )
 
     @staticmethod

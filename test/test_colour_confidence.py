@@ -1,0 +1,71 @@
+"""The confidence's colour consistency: the colour of the box's central half against the
+initial box's, brightness left out; a recoloured copy of the target scores under the target
+itself, while the network's peak alone cannot tell them apart; colour_weight 0 gives the peak."""
+import numpy as np
+import pytest
+
+from siamcar_ros.tracking import TrackerParams, load_tracker
+from siamcar_ros.tracking.confidence import (box_colour, colour_consistency, colour_shift)
+from siamcar_ros.tracking.params import TrackerParamError
+
+
+def test_box_colour_reads_the_central_half_and_knows_an_outside_box():
+    frame = np.zeros((100, 100, 3), np.uint8)
+    frame[20:80, 20:80] = (10, 20, 30)          # the box's border ring (not read) ...
+    frame[35:65, 35:65] = (100, 150, 200)       # ... and its central half
+    np.testing.assert_allclose(box_colour(frame, (20, 20, 60, 60)), [100, 150, 200])
+    assert box_colour(frame, (200, 200, 30, 30)) is None
+
+
+def test_colour_shift_ignores_brightness_and_measures_balance():
+    reference = np.array([100.0, 150.0, 200.0])
+    assert colour_shift(reference, reference) == 0.0
+    assert colour_shift(reference * 0.6, reference) < 0.01            # darker, same balance
+    recoloured = reference * np.array([1.15, 1.0, 0.85])             # a look-alike's gains
+    shift = colour_shift(recoloured, reference)
+    assert 0.2 < shift < 0.3
+    assert colour_shift(None, reference) == 1.0
+    assert colour_consistency(shift, 5.0) == pytest.approx(np.exp(-5 * shift))
+    assert colour_consistency(shift, 0.0) == 1.0
+
+
+def _scene():
+    """A textured target and, far from it, the same texture with other channel gains."""
+    rng = np.random.default_rng(3)
+    frame = np.full((360, 480, 3), 110, np.uint8)
+    frame += rng.integers(0, 25, frame.shape, dtype=np.uint8)
+    patch = rng.integers(0, 255, (12, 12, 3)).astype(np.float32)
+    patch = np.kron(patch, np.ones((5, 5, 1)))                      # 60 x 60 blocks
+    patch[:, :, 0] = np.clip(patch[:, :, 0] * 0.6 + 90, 0, 255)     # a blue-ish target
+    frame[100:160, 80:140] = patch.astype(np.uint8)
+    copy = np.clip(patch * np.array([0.55, 1.0, 1.6]), 0, 255)      # a red-ish copy
+    frame[200:260, 330:390] = copy.astype(np.uint8)
+    return frame, (80.0, 100.0, 60.0, 60.0), (360.0, 230.0)
+
+
+def test_a_recoloured_copy_scores_under_the_target():
+    frame, box, copy_centre = _scene()
+    target_centre = (box[0] + box[2] / 2, box[1] + box[3] / 2)
+    scores = {}
+    for weight in (0.0, 5.0):
+        tracker = load_tracker("default", device="cpu", params={"colour_weight": weight})
+        tracker.init(frame, box)
+        on_target, on_copy = tracker.detect(frame, [target_centre, copy_centre])
+        scores[weight] = (on_target.score, on_copy.score)
+        # both crops found the object in them
+        assert np.hypot(*np.subtract(on_copy.center, copy_centre)) < 15
+    peak_target, peak_copy = scores[0.0]
+    assert abs(peak_target - peak_copy) < 0.15                       # the network: alike
+    target, copy = scores[5.0]
+    assert target > 0.75 * peak_target and copy < 0.3 * peak_copy    # the colour tells
+
+
+def test_colour_weight_zero_gives_the_peak_and_bad_weights_are_refused():
+    frame, box, _ = _scene()
+    tracker = load_tracker("fast", device="cpu", params={"colour_weight": 0.0})
+    tracker.init(frame, box)
+    result = tracker.track(frame)
+    assert result.confidence == pytest.approx(result.peak) and result.colour_shift < 0.05
+    with pytest.raises(TrackerParamError) as error:
+        TrackerParams(colour_weight=-1.0)
+    assert error.value.name == "colour_weight" and "0 <= colour_weight <= 100" in str(error.value)
