@@ -89,9 +89,8 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
                   "0..1 (default chosen on validation data for the default model)", "live"),
     ParameterSpec("lost_patience", 10, "consecutive misses before the state becomes LOST, >= 1", "live"),
     # Re-detection after a loss
-    ParameterSpec("redetection", False, "after a loss, search the whole frame (SEARCHING) and "
-                  "re-acquire the target; false = keep tracking locally while LOST (default: "
-                  "with look-alikes in view the search re-acquires a copy, README)", "live"),
+    ParameterSpec("redetection", True, "after a loss, search the whole frame (SEARCHING) and "
+                  "re-acquire the target; false = keep tracking locally while LOST", "live"),
     ParameterSpec("reacquire_threshold", 0.5, "score a re-detected candidate needs, within (0, 1]", "live"),
     ParameterSpec("reacquire_frames", 3, "consecutive confident frames before re-acquiring, 1..100", "live"),
     ParameterSpec("search_crops_per_frame", 2, "search crops per frame while SEARCHING (bounds "
