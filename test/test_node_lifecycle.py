@@ -97,6 +97,33 @@ def test_cuda_without_a_gpu_falls_back_to_cpu_and_says_so(unconfigured):
     assert "accelerator 'tensorrt' unavailable (TensorRT needs a CUDA device" in message
 
 
+def test_exported_network_runs_in_the_node_and_bad_files_are_named(unconfigured, checkpoints, tmp_path):
+    from node_test_support import scene
+
+    from siamcar_ros.model import load_checkpoint
+    from siamcar_ros.model.onnx_export import export_onnx
+
+    h = unconfigured
+    export_onnx(load_checkpoint(checkpoints["alexnet"]), tmp_path, "small")
+    assert h.set_parameters(exported_network=str(tmp_path / "small"))[0].successful
+    assert h.transition(CONFIGURE)
+    assert "exported network" in h.status_with("configured").message
+    assert "small_search.onnx (onnxruntime)" in h.status_with("configured").message
+    assert h.transition(ACTIVATE)
+    h.start_tracking(10_000_000_000)
+    detection = h.publish_and_wait_detection(scene(1)[0], 10_000_000_000 + 33_000_000)
+    assert detection.bbox.size_x > 0
+    assert h.transition(DEACTIVATE) and h.transition(CLEANUP)
+    # another prefix with no files: configured all the same, on the PyTorch network, and said so
+    assert h.set_parameters(exported_network=str(tmp_path / "absent"))[0].successful
+    assert h.transition(CONFIGURE)
+    message = h.status_with("configured").message
+    assert "exported network not used" in message and "absent_template.onnx" in message
+    assert h.set_parameters(exported_network="")[0].successful is False   # configure-only
+    h.transition(CLEANUP)
+    assert h.set_parameters(exported_network="")[0].successful
+
+
 def test_model_parameters_are_refused_while_configured_and_accepted_after_cleanup(unconfigured, checkpoints):
     h = unconfigured
     assert h.transition(CONFIGURE) and h.transition(ACTIVATE)
