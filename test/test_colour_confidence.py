@@ -1,30 +1,42 @@
-"""The confidence's colour consistency: the colour of the box's central half against the
-initial box's, brightness left out; a recoloured copy of the target scores under the target
-itself, while the network's peak alone cannot tell them apart; colour_weight 0 gives the peak."""
+"""The confidence's colour consistency: the colours of a 3 x 3 grid over the box's central half
+against the initial box's, brightness left out, the best cell counting; a recoloured copy of
+the target scores under the target itself, while the network's peak alone cannot tell them
+apart; colour_weight 0 gives the peak."""
 import numpy as np
 import pytest
 
 from siamcar_ros.tracking import TrackerParams, load_tracker
-from siamcar_ros.tracking.confidence import (box_colour, colour_consistency, colour_shift)
+from siamcar_ros.tracking.confidence import box_colours, colour_consistency, colour_shift
 from siamcar_ros.tracking.params import TrackerParamError
 
 
-def test_box_colour_reads_the_central_half_and_knows_an_outside_box():
+def test_box_colours_read_a_grid_over_the_central_half():
     frame = np.zeros((100, 100, 3), np.uint8)
     frame[20:80, 20:80] = (10, 20, 30)          # the box's border ring (not read) ...
-    frame[35:65, 35:65] = (100, 150, 200)       # ... and its central half
-    np.testing.assert_allclose(box_colour(frame, (20, 20, 60, 60)), [100, 150, 200])
-    assert box_colour(frame, (200, 200, 30, 30)) is None
+    frame[35:65, 35:65] = (100, 150, 200)       # ... and its central half, 3 x 3 cells of 10 px
+    frame[35:45, 55:65] = (0, 0, 255)           # the top right cell
+    colours = box_colours(frame, (20, 20, 60, 60))
+    assert colours.shape == (9, 3)
+    np.testing.assert_allclose(colours[2], [0, 0, 255])
+    np.testing.assert_allclose(np.delete(colours, 2, axis=0), [[100, 150, 200]] * 8)
+    # cells outside the frame are unknown; a box wholly outside has none
+    partly = box_colours(frame, (-30, 20, 60, 60))
+    assert np.isnan(partly[0]).all() and not np.isnan(partly[2]).any()
+    assert box_colours(frame, (200, 200, 30, 30)) is None
 
 
-def test_colour_shift_ignores_brightness_and_measures_balance():
-    reference = np.array([100.0, 150.0, 200.0])
+def test_colour_shift_ignores_brightness_and_takes_the_best_cell():
+    reference = np.tile([100.0, 150.0, 200.0], (9, 1))
     assert colour_shift(reference, reference) == 0.0
     assert colour_shift(reference * 0.6, reference) < 0.01            # darker, same balance
     recoloured = reference * np.array([1.15, 1.0, 0.85])             # a look-alike's gains
     shift = colour_shift(recoloured, reference)
     assert 0.2 < shift < 0.3
-    assert colour_shift(None, reference) == 1.0
+    occluded = recoloured.copy()
+    occluded[4] = reference[4]                                       # one cell of its own colours
+    assert colour_shift(occluded, reference) == 0.0
+    unknown = np.full_like(reference, np.nan)
+    assert colour_shift(None, reference) == 1.0 and colour_shift(unknown, reference) == 1.0
     assert colour_consistency(shift, 5.0) == pytest.approx(np.exp(-5 * shift))
     assert colour_consistency(shift, 0.0) == 1.0
 

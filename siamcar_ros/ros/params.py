@@ -91,7 +91,7 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     # Re-detection after a loss
     ParameterSpec("redetection", True, "after a loss, search the whole frame (SEARCHING) and "
                   "re-acquire the target; false = keep tracking locally while LOST", "live"),
-    ParameterSpec("reacquire_threshold", 0.5, "score a re-detected candidate needs, within (0, 1]", "live"),
+    ParameterSpec("reacquire_threshold", 0.7, "score a re-detected candidate needs, within (0, 1]", "live"),
     ParameterSpec("reacquire_frames", 3, "consecutive confident frames before re-acquiring, 1..100", "live"),
     ParameterSpec("search_crops_per_frame", 2, "search crops per frame while SEARCHING (bounds "
                   "the cost of a searching frame), 1..64", "live"),

@@ -60,7 +60,7 @@ class LossSettings:
 @dataclass(frozen=True)
 class RedetectionSettings:
     enabled: bool = True
-    reacquire_threshold: float = 0.5      # a candidate must score this (0..1) ...
+    reacquire_threshold: float = 0.7      # a candidate must score this (0..1) ...
     reacquire_frames: int = 3             # ... on this many consecutive frames
     crops_per_frame: int = 2              # search crops per frame while SEARCHING (cost bound)
 

@@ -30,7 +30,7 @@ import torch
 from .accelerate import Acceleration, build_search_extractor
 from .crop import (CropWindow, authors_crop, context_side, crop_and_resize, crop_and_resize_host,
                    crop_window, frame_to_tensor)
-from .confidence import box_colour, colour_consistency, colour_shift, peak_score, score_map
+from .confidence import box_colours, colour_consistency, colour_shift, peak_score, score_map
 from .decode import CropGeometry, Decoded, decode, hanning_window
 from .device import resolve_half, resolve_precision, select_device
 from .inputs import TrackerInputError, as_bgr_frame, check_box
@@ -217,7 +217,7 @@ class SiamCARTracker:
             network = self.exported if self.exported is not None else self.model
             template_features = network.template(self._to_model_dtype(template))
         self._template_features = template_features
-        self._colour_reference = box_colour(frame, (x, y, width, height))
+        self._colour_reference = box_colours(frame, (x, y, width, height))
         self._pad_value = pad_value
         self._host_pad_value = host_pad_value
         self._state = TargetState(center, (width, height), (frame.shape[1], frame.shape[0]), context)
@@ -278,7 +278,7 @@ class SiamCARTracker:
 
     def _confidence(self, peak: float, frame: np.ndarray, bbox) -> tuple[float, float]:
         """The confidence of a box (peak x colour consistency) and its colour shift."""
-        shift = colour_shift(box_colour(frame, bbox), self._colour_reference)
+        shift = colour_shift(box_colours(frame, bbox), self._colour_reference)
         return peak * colour_consistency(shift, self._params.colour_weight), shift
 
     def _candidate(self, cls, cen, loc, center, scale, size, frame) -> "Candidate":
