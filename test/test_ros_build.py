@@ -270,9 +270,15 @@ def test_installed_tracker_executable_brings_up_the_lifecycle_node(participants)
     try:
         client = client_participant.node.create_client(GetState, f"/{node_name}/get_state")
         assert client.wait_for_service(timeout_sec=60.0), "the node's get_state service never appeared"
-        future = client.call_async(GetState.Request())
-        assert wait_until(future.done)
-        assert future.result().current_state.label == "unconfigured"
+        # A reply can be lost when the request goes out before the node's side has discovered
+        # this client's reply reader (DDS discovery is not symmetric in time): ask again.
+        result, deadline = None, time.monotonic() + 4 * TIMEOUT_S
+        while result is None and time.monotonic() < deadline:
+            future = client.call_async(GetState.Request())
+            if wait_until(future.done, 5.0):
+                result = future.result()
+        assert result is not None, "get_state never answered"
+        assert result.current_state.label == "unconfigured"
     finally:
         process.send_signal(signal.SIGINT)
         try:
