@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from rclpy._rclpy_pybind11 import InvalidHandle
+from rclpy._rclpy_pybind11 import InvalidHandle, RCLError
 from rclpy.executors import (
     ConditionReachedException,
     ExternalShutdownException,
@@ -36,6 +36,12 @@ class NodeExecutor(MultiThreadedExecutor):
         try:
             handler, _entity, _node = self.wait_for_ready_callbacks(timeout_sec, None, wait_condition)
         except (ExternalShutdownException, ShutdownException, TimeoutException, ConditionReachedException):
+            return
+        except RCLError:
+            # SIGINT shut the context down between spin's check and this wait set: the spin
+            # loop ends on its next check; anything else is a real error
+            if self.context.ok():
+                raise
             return
         if any(handler is queued for queued in pending):
             time.sleep(_REQUEUED_PAUSE_S)
