@@ -7,26 +7,19 @@ import numpy as np
 import pytest
 import torch
 
-from siamcar_ros.data.procedural import generate_sequence
 from siamcar_ros.model import build_model
 from siamcar_ros.tracking import SiamCARTracker, load_tracker
 from siamcar_ros.tracking import accelerate
 from siamcar_ros.tracking.accelerate import ACCELERATORS, build_search_extractor
 from siamcar_ros.tracking.device import tensorrt_available
+from tracking_support import procedural_clip, track_boxes
 
 CPU_ONLY = not torch.cuda.is_available()
 
 
 @pytest.fixture(scope="module")
 def frames_and_box():
-    sequence = generate_sequence(5, 25, (240, 320))
-    frames = [sequence.frames[i] for i in range(25)]
-    return frames, tuple(float(v) for v in sequence.ground_truth[0])
-
-
-def run(tracker, frames, box):
-    tracker.init(frames[0], box)
-    return np.array([tracker.track(frame).bbox for frame in frames[1:]])
+    return procedural_clip(25)
 
 
 @pytest.mark.parametrize("accelerator", ["export", "onnxruntime"])
@@ -37,7 +30,8 @@ def test_accelerated_search_branch_tracks_like_eager_pytorch(frames_and_box, acc
     assert eager.acceleration.kind == "none" and eager.acceleration.extractor is None
     assert accelerated.acceleration.kind == accelerator
     assert f"{accelerator} search branch on cpu" in accelerated.acceleration.note
-    boxes_eager, boxes_accelerated = run(eager, frames, box), run(accelerated, frames, box)
+    boxes_eager = track_boxes(eager, frames, box)
+    boxes_accelerated = track_boxes(accelerated, frames, box)
     assert np.abs(boxes_eager - boxes_accelerated).max() < 1e-2
     # the boxes moved: this compared real tracking, not a stuck target
     assert np.abs(boxes_eager[-1] - np.array(box)).max() > 1.0
@@ -66,7 +60,7 @@ def test_tensorrt_without_cuda_falls_back_to_eager_with_a_warning(frames_and_box
     assert "accelerator 'tensorrt' unavailable (TensorRT needs a CUDA device, tracking runs on cpu)" \
         in caplog.text
     assert "using eager PyTorch" in tracker.acceleration.note
-    assert np.all(np.isfinite(run(tracker, frames[:5], box)))
+    assert np.all(np.isfinite(track_boxes(tracker, frames[:5], box)))
 
 
 def test_onnxruntime_branch_of_a_mobilenet_gives_the_eager_features():
@@ -125,7 +119,8 @@ def test_bf16_tracks_like_fp32_where_the_cpu_has_it(frames_and_box):
         bf16 = load_tracker("fast", device="cpu", precision="bf16", accelerator=accelerator)
         assert bf16.precision == "bf16" and bf16.acceleration.kind == kind
         assert "bf16" in bf16.acceleration.note or "bfloat16" in bf16.acceleration.note
-        boxes_fp32, boxes_bf16 = run(fp32, frames[:12], box), run(bf16, frames[:12], box)
+        boxes_fp32 = track_boxes(fp32, frames[:12], box)
+        boxes_bf16 = track_boxes(bf16, frames[:12], box)
         assert np.abs(boxes_fp32 - boxes_bf16).max() < 3.0
 
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from siamcar_ros.data.procedural import generate_sequence
 from siamcar_ros.model.engine_build import main as build_engines_main
 from siamcar_ros.model.onnx_export import export_onnx
 from siamcar_ros.tracking import load_tracker
 from siamcar_ros.tracking.exported import (ExportedNetworkError, TensorRTNetwork, exported_paths,
                                            load_exported_network)
+from tracking_support import procedural_clip, track_boxes
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +26,7 @@ def exported_fast(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def frames_and_box():
-    sequence = generate_sequence(5, 16, (240, 320))
-    return [sequence.frames[i] for i in range(16)], tuple(float(v) for v in sequence.ground_truth[0])
-
-
-def run(tracker, frames, box):
-    tracker.init(frames[0], box)
-    return np.array([tracker.track(frame).bbox for frame in frames[1:]])
+    return procedural_clip(16)
 
 
 def test_exported_pair_tracks_like_the_pytorch_network(exported_fast, frames_and_box):
@@ -41,8 +35,8 @@ def test_exported_pair_tracks_like_the_pytorch_network(exported_fast, frames_and
     exported = load_tracker("fast", device="cpu", exported=exported_fast / "fast")
     assert exported.exported is not None and exported.acceleration.kind == "exported"
     assert "fast_search.onnx (onnxruntime)" in exported.acceleration.note
-    boxes = run(exported, frames, box)
-    assert np.abs(run(eager, frames, box) - boxes).max() < 1e-2
+    boxes = track_boxes(exported, frames, box)
+    assert np.abs(track_boxes(eager, frames, box) - boxes).max() < 1e-2
     assert np.abs(boxes[-1] - np.array(box)).max() > 1.0        # it tracked, not stood still
     # a file name of the pair is taken as the prefix too
     assert load_tracker("fast", device="cpu", exported=exported_fast / "fast_search.onnx").exported
@@ -61,7 +55,7 @@ def test_missing_files_are_named_and_the_pytorch_network_runs(tmp_path, caplog, 
     message = warning_of(caplog)
     assert "absent_template.onnx" in message and "missing" in message and "PyTorch network" in message
     frames, box = frames_and_box
-    assert run(tracker, frames[:4], box).shape == (3, 4)
+    assert track_boxes(tracker, frames[:4], box).shape == (3, 4)
 
 
 def test_a_corrupt_file_is_named(tmp_path, caplog):

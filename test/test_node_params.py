@@ -56,7 +56,7 @@ def test_defaults_are_valid_and_every_parameter_has_one_change_rule():
         ("init_max_age_s", 0.0, "> 0"),
         ("max_image_pixels", 0, "1..1000000000"),
         ("precision", "int4", "not one of 'fp32', 'bf16', 'int8'"),
-        ("colour_weight", -1.0, "0..100"),
+        ("colour_weight", -1.0, "0 <= colour_weight <= 100"),
         ("exported_network", 3, "expected str"),
         ("no_such_parameter", 1, "unknown"),
     ],

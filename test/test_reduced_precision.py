@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from siamcar_ros.data.procedural import generate_sequence
 from siamcar_ros.model import build_model
 from siamcar_ros.tracking import load_tracker
 from siamcar_ros.tracking import quantize
@@ -16,17 +15,12 @@ from siamcar_ros.tracking.accelerate import _SearchBranch, build_search_extracto
 from siamcar_ros.tracking.quantize import (QuantizationError, bf16_branch, calibration_crops,
                                            convolutions_in_order, fold_batch_norms,
                                            mean_relative_error)
+from tracking_support import procedural_clip, track_boxes
 
 
 @pytest.fixture(scope="module")
 def frames_and_box():
-    sequence = generate_sequence(5, 16, (240, 320))
-    return [sequence.frames[i] for i in range(16)], tuple(float(v) for v in sequence.ground_truth[0])
-
-
-def run(tracker, frames, box):
-    tracker.init(frames[0], box)
-    return np.array([tracker.track(frame).bbox for frame in frames[1:]])
+    return procedural_clip(16)
 
 
 def test_calibration_crops_are_search_crops_of_procedural_frames():
@@ -72,7 +66,7 @@ def test_compiled_fp32_branch_tracks_like_eager(frames_and_box):
     eager = load_tracker("fast", device="cpu", accelerator="none")
     compiled = load_tracker("fast", device="cpu", accelerator="compile")
     assert compiled.acceleration.kind == "compile", compiled.acceleration.note
-    assert np.abs(run(eager, frames, box) - run(compiled, frames, box)).max() < 1e-2
+    assert np.abs(track_boxes(eager, frames, box) - track_boxes(compiled, frames, box)).max() < 1e-2
 
 
 def test_int8_tracks_close_to_fp32(frames_and_box):
@@ -81,7 +75,7 @@ def test_int8_tracks_close_to_fp32(frames_and_box):
     int8 = load_tracker("fast", device="cpu", precision="int8")
     assert int8.precision == "int8" and int8.acceleration.kind == "compile"
     assert "compile int8 search branch" in int8.acceleration.note
-    boxes_fp32, boxes_int8 = run(fp32, frames, box), run(int8, frames, box)
+    boxes_fp32, boxes_int8 = track_boxes(fp32, frames, box), track_boxes(int8, frames, box)
     centres = lambda b: b[:, :2] + b[:, 2:] / 2       # noqa: E731
     assert np.abs(centres(boxes_fp32) - centres(boxes_int8)).max() < 8.0
 

@@ -253,7 +253,6 @@ def _check_ranges(v: dict[str, Any]) -> None:
                  "frame_buffer_megabytes"):
         if not math.isfinite(v[name]):
             raise ParameterError(name, f"must be a finite number, got {v[name]!r}")
-    _require("colour_weight", 0.0 <= v["colour_weight"] <= 100.0, "must be within 0..100")
     _require("lost_threshold", 0.0 <= v["lost_threshold"] <= 1.0, "must be within 0..1")
     _require("lost_patience", v["lost_patience"] >= 1, "must be >= 1")
     _require("reacquire_threshold", 0.0 < v["reacquire_threshold"] <= 1.0, "must be within (0, 1]")

@@ -99,10 +99,24 @@ def onnxruntime_providers(device: torch.device) -> list[str]:
                        f"(it has {', '.join(available)}; CUDA needs onnxruntime-gpu)")
 
 
+def onnxruntime_session_options():
+    """Session options of every ONNX Runtime session here: as many threads as torch uses when
+    the session is built (one per worker in evaluation), quiet, and no busy-waiting between
+    operators: on a robot's shared CPU a spinning pool steals the cores other processes (and
+    the camera driver) need, and stalls when they hold them."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = max(1, torch.get_num_threads())
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 class OnnxRuntimeExtractor:
     """The search branch as an ONNX Runtime session (CPU, or CUDA where the build has it):
-    tensor in, list of tensors out on the input's device. On the CPU it uses as many threads as
-    torch does when it is built (one per worker in evaluation)."""
+    tensor in, list of tensors out on the input's device (``onnxruntime_session_options``)."""
 
     def __init__(self, branch: nn.Module, example: torch.Tensor):
         import io
@@ -113,15 +127,9 @@ class OnnxRuntimeExtractor:
 
         buffer = io.BytesIO()
         export_module(branch, (example,), buffer, ["search"])
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = max(1, torch.get_num_threads())
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # no busy-waiting between operators: on a robot's shared CPU a spinning pool steals
-        # the cores other processes (and the camera driver) need, and stalls when they hold them
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(
-            buffer.getvalue(), options, providers=onnxruntime_providers(example.device))
+            buffer.getvalue(), onnxruntime_session_options(),
+            providers=onnxruntime_providers(example.device))
 
     def __call__(self, search: torch.Tensor) -> list[torch.Tensor]:
         array = np.ascontiguousarray(search.detach().float().cpu().numpy())
@@ -169,6 +177,14 @@ def _calibration(model: nn.Module, device: torch.device, calibration) -> list[to
     return [crop.to(device) for crop in crops]
 
 
+def _graph(branch: nn.Module, example: torch.Tensor) -> nn.Module:
+    """The branch as one ``torch.export`` graph module (static shapes: the neck's size tests
+    are specialised, right as the crop never changes). A graph module per tracker has its own
+    code object, so trackers built one after another do not share (and run out of) dynamo's
+    recompilation budget when it is compiled."""
+    return torch.export.export(branch, (example,)).module()
+
+
 def _reduced_precision(branch: nn.Module, precision: str, crops: list[torch.Tensor]) -> nn.Module:
     """The bf16 branch, or the int8 graph (the layers bf16 keeps in fp32 left unquantized)."""
     from .quantize import bf16_branch, quantize_branch
@@ -176,9 +192,7 @@ def _reduced_precision(branch: nn.Module, precision: str, crops: list[torch.Tens
     reduced = bf16_branch(branch, crops[:3])
     if precision == "int8":
         return quantize_branch(branch, crops, reduced.kept)
-    # an exported graph module per tracker: its own code object, so trackers built one after
-    # another do not share (and run out of) dynamo's recompilation budget
-    return torch.export.export(reduced, (crops[0],)).module()
+    return _graph(reduced, crops[0])
 
 
 def _compile(kind: str, branch: nn.Module, example: torch.Tensor, half: bool,
@@ -187,11 +201,10 @@ def _compile(kind: str, branch: nn.Module, example: torch.Tensor, half: bool,
         return OnnxRuntimeExtractor(branch, example)
     if kind == "compile":
         if precision == "fp32":
-            return CompiledExtractor(torch.export.export(branch, (example,)).module())
+            return CompiledExtractor(_graph(branch, example))
         return CompiledExtractor(_reduced_precision(branch, precision, calibration))
     if kind == "export":
-        # static shapes: the neck's size tests are specialised, right as the crop never changes
-        return torch.export.export(branch, (example,)).module()
+        return _graph(branch, example)
     import torch_tensorrt  # only reached on CUDA with the package installed
 
     precision = torch.half if half else torch.float
@@ -199,18 +212,24 @@ def _compile(kind: str, branch: nn.Module, example: torch.Tensor, half: bool,
                                   enabled_precisions={precision})
 
 
-def _largest_difference(compiled, branch: nn.Module, example: torch.Tensor) -> float:
-    expected = branch(example)
-    produced = tuple(compiled(example))
+def largest_relative_difference(produced, expected) -> float:
+    """The largest absolute difference of paired tensors, relative to each expected tensor's
+    largest magnitude; inf when the counts or a pair's shapes differ."""
+    produced, expected = list(produced), list(expected)
     if len(produced) != len(expected):
         return float("inf")
     worst = 0.0
     for a, b in zip(produced, expected):
         if a.shape != b.shape:
             return float("inf")
-        scale = float(b.float().abs().max()) or 1.0
-        worst = max(worst, float((a.float() - b.float()).abs().max()) / scale)
+        a, b = a.float().cpu(), b.float().cpu()
+        scale = float(b.abs().max()) or 1.0
+        worst = max(worst, float((a - b).abs().max()) / scale)
     return worst
+
+
+def _largest_difference(compiled, branch: nn.Module, example: torch.Tensor) -> float:
+    return largest_relative_difference(compiled(example), branch(example))
 
 
 def build_search_extractor(model: nn.Module, accelerator: str, device: torch.device,

@@ -50,7 +50,8 @@ class OnnxRuntimeNetwork:
     kind = "onnxruntime"
 
     def __init__(self, template_path: Path, search_path: Path, device: torch.device):
-        from .accelerate import onnxruntime_available, onnxruntime_providers
+        from .accelerate import (onnxruntime_available, onnxruntime_providers,
+                                 onnxruntime_session_options)
 
         if not onnxruntime_available():
             raise ExportedNetworkError("onnxruntime is not installed")
@@ -60,11 +61,7 @@ class OnnxRuntimeNetwork:
             providers = onnxruntime_providers(device)
         except RuntimeError as error:
             raise ExportedNetworkError(str(error)) from None
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = max(1, torch.get_num_threads())
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options = onnxruntime_session_options()
         self.device = device
         self.sessions = []
         for path in (template_path, search_path):
@@ -208,11 +205,7 @@ def _compare(network, model, device: torch.device, seed: int) -> float:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise ExportedNetworkError(f"{network.paths[1]} does not take this checkpoint's crops "
                                        f"and features: {first}") from None
-    worst = 0.0
-    for name in MAP_NAMES:
-        a, b = produced[name].float().cpu(), expected[name].float().cpu()
-        if a.shape != b.shape:
-            return float("inf")
-        scale = float(b.abs().max()) or 1.0
-        worst = max(worst, float((a - b).abs().max()) / scale)
-    return worst
+    from .accelerate import largest_relative_difference
+
+    return largest_relative_difference([produced[name] for name in MAP_NAMES],
+                                       [expected[name] for name in MAP_NAMES])
