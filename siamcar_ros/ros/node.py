@@ -32,13 +32,11 @@ is `siamcar_ros.tracking.session.TrackingSession`; the node converts messages an
 
 from __future__ import annotations
 
-import gc
 import logging
 import math
 import re
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import rclpy
@@ -47,10 +45,10 @@ from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import Trigger
-from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
+from vision_msgs.msg import Detection2D, Detection2DArray
 
 from siamcar_ros.msg import TrackerStatus
 from siamcar_ros.ros.executor import NodeExecutor
@@ -67,8 +65,11 @@ from siamcar_ros.ros.image_conversion import (
     compressed_image_to_bgr,
     raw_image_to_bgr,
 )
-from siamcar_ros.ros.init_box import InitBoxError, detection_for_box, init_box_to_xywh
+from siamcar_ros.ros.init_box import InitBoxError, init_box_to_xywh
+from siamcar_ros.ros.messages import (Counters, StaleWatch, TargetReport, detection_message,
+                                      diagnostics_message, status_message)
 from siamcar_ros.ros.overlay import draw_overlay
+from siamcar_ros.ros.support import RosLogForwarder, free_model_memory, installed_model, log
 from siamcar_ros.ros.params import (
     CONFIGURE_PARAMETERS,
     PARAMETER_SPECS,
@@ -79,17 +80,14 @@ from siamcar_ros.ros.params import (
     session_settings,
     validate_parameters,
 )
-from siamcar_ros.tracking.session import TrackingSession, TrackState, follow_figures
+from siamcar_ros.tracking.session import TrackingSession, TrackState
 
 NODE_NAME = "siamcar_tracker"
 _RATE_SLACK = 0.8  # a frame arriving after 80% of the period is processed at once (jitter)
 _LOG_THROTTLE_S = 2.0
 _CATCH_UP_BUDGET_S = 0.5
 _DIAGNOSTICS_PERIOD_S = 1.0
-_STALE_PERIODS = 3         # a held target is STALE after this many frame periods with no frame processed
-_STALE_MIN_S = 0.5
 _STALE_CHECK_S = 0.05
-STALE = 4                  # TrackerStatus.STALE
 
 
 class TrackerNode(LifecycleNode):
@@ -115,7 +113,7 @@ class TrackerNode(LifecycleNode):
         self._reception_group = MutuallyExclusiveCallbackGroup()
         self._processing_group = MutuallyExclusiveCallbackGroup()
         self._logged_at: dict[str, float] = {}
-        self._log_forwarder = _RosLogForwarder(self.get_logger())
+        self._log_forwarder = RosLogForwarder(self.get_logger())
         logging.getLogger("siamcar_ros").addHandler(self._log_forwarder)
         self._clear_configuration()
 
@@ -132,7 +130,7 @@ class TrackerNode(LifecycleNode):
             self._session = TrackingSession(tracker, *session_settings(params))
             self._buffer = FrameBuffer(params.frame_buffer_length,
                                        max_bytes=int(params.frame_buffer_megabytes * 1e6))
-            self._processed_frames = self._dropped_stale = self._dropped_refused = 0
+            self._counters, self._stale = Counters(), StaleWatch(params.rate_hz)
         self._create_interfaces(params)
         self._report(f"configured ({device_note})" if device_note else "configured")
         return TransitionCallbackReturn.SUCCESS
@@ -194,7 +192,7 @@ class TrackerNode(LifecycleNode):
             self.get_logger().warning(note)
         try:
             tracker = load_tracker(
-                checkpoint=_installed_model(params.checkpoint) or params.checkpoint or None,
+                checkpoint=installed_model(params.checkpoint) or params.checkpoint or None,
                 backbone=params.backbone or None,
                 device=str(device),
                 half=params.half,
@@ -247,22 +245,16 @@ class TrackerNode(LifecycleNode):
         self._buffer = FrameBuffer(1)
         self._image_sub = self._init_sub = self._reset_srv = None
         self._diagnostics_pub = self._diagnostics_timer = self._stale_timer = None
-        self._last_processed_at = 0.0
-        self._last_problem = ""
-        self._stale_announced_at: float | None = None
+        self._stale = StaleWatch()
         self._device_note = ""
-        self._latency_ms = self._tracker_ms = 0.0
         self._detection_pub = self._debug_pub = self._detections_pub = None
         self._timer = self._frame_ready = None
         self._active = False
-        self._processed_frames = self._dropped_stale = self._dropped_refused = 0
-        self._target_size: tuple[int, int] | None = None  # (height, width) initialised on
+        self._counters = Counters()
+        self._target = TargetReport()
         self._track_id = 0
-        self._last_bbox = None
-        self._last_confidence = self._last_centerness = 0.0
         self._last_process_start = 0.0
         self._previous_frame_time: float | None = None
-        self._frames_per_second = 0.0
         self._debug_images_rendered = 0
 
     def _destroy_processing_triggers(self) -> None:
@@ -292,7 +284,7 @@ class TrackerNode(LifecycleNode):
             had_model = self._tracker is not None
             self._clear_configuration()
         if had_model:
-            _free_model_memory()
+            free_model_memory()
 
     # ------------------------------------------------------------------------- parameters
     def _on_set_parameters(self, changed) -> SetParametersResult:
@@ -349,7 +341,7 @@ class TrackerNode(LifecycleNode):
         try:
             frame = self._buffer.push(stamp_ns, msg, time.monotonic_ns(), len(msg.data))
         except FrameOrderError as error:
-            self._dropped_refused += 1
+            self._counters.dropped_refused += 1
             self._report(f"frame dropped: {error}", header=msg.header, level="warning", throttle=True)
             return
         if frame.after_clock_jump:
@@ -378,7 +370,7 @@ class TrackerNode(LifecycleNode):
             if frame is None:
                 return
             self._last_process_start = now
-            self._dropped_stale += skipped
+            self._counters.dropped_stale += skipped
             self._track_frame(frame.message)
 
     def _track_frame(self, msg) -> None:
@@ -386,8 +378,8 @@ class TrackerNode(LifecycleNode):
         image = self._convert_or_report(msg)
         if image is None:
             return
-        if image.shape[:2] != self._target_size:
-            height, width = self._target_size
+        if image.shape[:2] != self._target.image_size:
+            height, width = self._target.image_size
             self._report(
                 f"frame {image.shape[1]}x{image.shape[0]} refused: the target was initialised on "
                 f"{width}x{height} frames; send a new init box to track at the new size",
@@ -401,20 +393,22 @@ class TrackerNode(LifecycleNode):
             self._report(f"tracking step failed: {error}", header=msg.header, level="error", throttle=True)
             return
         tracker_ms = (time.perf_counter() - step_started) * 1e3
-        self._processed_frames += 1
+        self._counters.processed += 1
         message = result.message
-        if self._stale_announced_at is not None and not message:
-            message = f"frames processed again after {time.monotonic() - self._last_processed_at:.1f} s"
-        self._last_processed_at, self._stale_announced_at = time.monotonic(), None
-        self._last_bbox = result.bbox
-        self._last_confidence, self._last_centerness = result.confidence, result.centerness
-        self._update_frames_per_second(started)
+        was_stale = self._stale.processed()
+        if was_stale is not None and not message:
+            message = f"frames processed again after {was_stale:.1f} s"
+        self._target.bbox, self._target.state = result.bbox, result.state
+        self._target.confidence, self._target.centerness = result.confidence, result.centerness
+        self._target.frames_since_loss = result.frames_since_loss
+        self._counters.add_frame_time(started, self._previous_frame_time)
+        self._previous_frame_time = started
         self._publish_detection(msg.header)
         self._publish_debug_image(msg.header, image)
         if result.change is not None:
             self.get_logger().info(result.message)
         latency_ms = (time.perf_counter() - started) * 1e3
-        self._latency_ms, self._tracker_ms = latency_ms, tracker_ms
+        self._counters.latency_ms, self._counters.tracker_ms = latency_ms, tracker_ms
         self._publish_status(msg.header, image.shape, message, latency_ms, tracker_ms)
 
     def _convert_or_report(self, msg) -> np.ndarray | None:
@@ -423,14 +417,6 @@ class TrackerNode(LifecycleNode):
         except ImageConversionError as error:
             self._report(f"image refused: {error}", header=msg.header, level="warning", throttle=True)
             return None
-
-    def _update_frames_per_second(self, started: float) -> None:
-        previous = self._previous_frame_time
-        self._previous_frame_time = started
-        if previous is not None and started > previous:
-            rate = 1.0 / (started - previous)
-            previous_rate = self._frames_per_second
-            self._frames_per_second = rate if previous_rate == 0 else 0.9 * previous_rate + 0.1 * rate
 
     # ------------------------------------------------------------------ init box and reset
     def _on_init_box(self, msg: Detection2D) -> None:
@@ -467,11 +453,10 @@ class TrackerNode(LifecycleNode):
 
     def _start_tracking(self, frame, image: np.ndarray, box) -> None:
         # before the session holds the target, so the stale watchdog never sees an old time
-        self._last_processed_at, self._stale_announced_at = time.monotonic(), None
+        self._stale.processed()
         self._session.start(image, box)
-        self._target_size = image.shape[:2]
         self._track_id += 1
-        self._last_bbox, self._last_confidence, self._last_centerness = tuple(box), 1.0, 1.0
+        self._target = TargetReport(TrackState.TRACKING, tuple(box), 1.0, 1.0, 0, image.shape[:2])
         self._buffer.mark_taken(frame.sequence)
         caught_up = self._catch_up(frame)
         self._report(
@@ -496,16 +481,14 @@ class TrackerNode(LifecycleNode):
                     yield None
 
         caught_up = self._session.catch_up(images(), _CATCH_UP_BUDGET_S)
-        self._last_bbox = self._session.bbox
-        self._last_processed_at = time.monotonic()
+        self._target.bbox, self._target.state = self._session.bbox, self._session.state
+        self._stale.processed()
         return caught_up
 
     def _stop_tracking(self) -> None:
         if self._tracker is not None:
             self._session.stop()
-        self._target_size = None
-        self._last_bbox = None
-        self._last_confidence = self._last_centerness = 0.0
+        self._target = TargetReport()
 
     def _on_reset(self, request, response):
         with self._lock:
@@ -520,15 +503,7 @@ class TrackerNode(LifecycleNode):
 
     # ------------------------------------------------------------------------------ output
     def _publish_detection(self, header) -> None:
-        detection = detection_for_box(self._last_bbox, header)
-        detection.id = str(self._track_id)
-        if self._session.state == TrackState.TRACKING:
-            hypothesis = ObjectHypothesisWithPose()
-            hypothesis.hypothesis.class_id = self._params.class_id
-            hypothesis.hypothesis.score = self._last_confidence
-            hypothesis.pose.pose.position.x = detection.bbox.center.position.x
-            hypothesis.pose.pose.position.y = detection.bbox.center.position.y
-            detection.results.append(hypothesis)
+        detection = detection_message(self._target, header, self._track_id, self._params.class_id)
         self._detection_pub.publish(detection)
         if self._detections_pub is not None:
             self._detections_pub.publish(Detection2DArray(header=header, detections=[detection]))
@@ -537,98 +512,41 @@ class TrackerNode(LifecycleNode):
         if not self._params.publish_debug_image or self._debug_pub.get_subscription_count() == 0:
             return
         self._debug_images_rendered += 1
-        overlay = draw_overlay(image, self._last_bbox, self._session.state, self._last_confidence,
-                               self._frames_per_second)
+        overlay = draw_overlay(image, self._target.bbox, self._target.state, self._target.confidence,
+                               self._counters.frames_per_second)
         self._debug_pub.publish(Image(header=header, **bgr_to_image_fields(overlay)))
+
+    def _holding_target(self) -> bool:
+        return self._active and self._session.state != TrackState.IDLE
+
+    def _stale_message(self) -> str | None:
+        stale_for = self._stale.stale_for(self._holding_target())
+        return None if stale_for is None else self._stale.message(stale_for)
 
     def _publish_status(self, header=None, shape=None, message: str = "", latency_ms: float = 0.0,
                         tracker_ms: float = 0.0) -> None:
-        status = TrackerStatus()
-        if header is not None:
-            status.header = header
-        stale_for = self._stale_for()
-        status.state = STALE if stale_for is not None else int(self._session.state)
-        status.frames_since_loss = int(self._session.frames_since_loss)
-        status.message = message
-        status.latency_ms, status.tracker_ms = float(latency_ms), float(tracker_ms)
-        status.processed_frames = self._processed_frames
-        status.dropped_frames = self._dropped_stale + self._dropped_refused
-        if shape is not None:
-            status.image_height, status.image_width = int(shape[0]), int(shape[1])
-        if stale_for is not None:
-            # nothing current to steer on: box, confidence and follow-me figures stay 0
-            stale = self._stale_message(stale_for)
-            status.message = f"{message}; {stale}" if message and message != stale else stale
-        elif self._last_bbox is not None and self._session.state != TrackState.IDLE:
-            self._fill_target(status)
-        self._status_pub.publish(status)
-
-    def _stale_after(self) -> float:
-        return max(_STALE_PERIODS / self._params.rate_hz, _STALE_MIN_S) if self._params else math.inf
-
-    def _stale_for(self) -> float | None:
-        """Seconds since the last processed frame when a held target has gone stale, else None."""
-        if not self._active or self._session.state == TrackState.IDLE:
-            return None
-        age = time.monotonic() - self._last_processed_at
-        return age if age > self._stale_after() else None
-
-    def _stale_message(self, stale_for: float) -> str:
-        reason = f"; last problem: {self._last_problem}" if self._last_problem else "; no frames arriving"
-        return f"stale: no frame processed for {stale_for:.1f} s{reason}"
+        self._target.state = self._session.state
+        self._target.frames_since_loss = self._session.frames_since_loss
+        self._status_pub.publish(status_message(self._target, self._counters, message, header, shape,
+                                                self._stale_message(), latency_ms, tracker_ms))
 
     def _check_stale(self) -> None:
         """Announce a stale target at once, then once a second while it stays stale."""
-        stale_for = self._stale_for()
-        if stale_for is None:
-            return
-        now = time.monotonic()
-        if self._stale_announced_at is None or now - self._stale_announced_at >= 1.0:
-            first = self._stale_announced_at is None
-            self._stale_announced_at = now
-            message = self._stale_message(stale_for)
+        due = self._stale.announcement(self._holding_target())
+        if due is not None:
+            message, first = due
             if first:
                 self.get_logger().warning(message)
             self._publish_status(message=message)
 
-    def _fill_target(self, status: TrackerStatus) -> None:
-        status.confidence, status.centerness = self._last_confidence, self._last_centerness
-        status.bbox_x, status.bbox_y, status.bbox_width, status.bbox_height = self._last_bbox
-        if self._target_size is not None:
-            height, width = self._target_size
-            status.image_height, status.image_width = height, width
-            figures = follow_figures(self._last_bbox, width, height)
-            status.target_offset_x, status.target_offset_y = figures.offset_x, figures.offset_y
-            status.target_area_fraction = figures.area_fraction
-
     def _publish_diagnostics(self) -> None:
-        """One DiagnosticStatus: OK while idle or tracking, WARN while the target is lost or
-        searched for, or while the node is configured but not active."""
         if self._diagnostics_pub is None or self._params is None:
             return
-        state = self._session.state
-        level = DiagnosticStatus.OK
-        stale_for = self._stale_for()
-        if state in (TrackState.LOST, TrackState.SEARCHING) or not self._active or stale_for is not None:
-            level = DiagnosticStatus.WARN
-        summary = state.name if self._active else "inactive (configured, not processing)"
-        if stale_for is not None:
-            summary = self._stale_message(stale_for)
-        values = {
-            "state": state.name, "frames_since_loss": str(self._session.frames_since_loss),
-            "confidence": f"{self._last_confidence:.3f}",
-            "frames_per_second": f"{self._frames_per_second:.1f}",
-            "latency_ms": f"{self._latency_ms:.1f}", "tracker_ms": f"{self._tracker_ms:.1f}",
-            "processed_frames": str(self._processed_frames),
-            "dropped_frames": str(self._dropped_stale + self._dropped_refused),
-            "device": self._device_note, "model": self._params.checkpoint or "default",
-            "image_topic": self._params.image_topic}
-        status = DiagnosticStatus(level=level, name=f"{self.get_fully_qualified_name()}: tracking",
-                                  message=summary, hardware_id=self._device_note.split(";")[0],
-                                  values=[KeyValue(key=k, value=v) for k, v in values.items()])
-        array = DiagnosticArray(status=[status])
-        array.header.stamp = self.get_clock().now().to_msg()
-        self._diagnostics_pub.publish(array)
+        self._target.state = self._session.state
+        self._diagnostics_pub.publish(diagnostics_message(
+            self.get_fully_qualified_name(), self._target, self._counters, self._active,
+            self._stale_message(), self._device_note, self._params.checkpoint or "default",
+            self._params.image_topic, self.get_clock().now().to_msg()))
 
     def _first_in_a_while(self, message: str) -> bool:
         """False when the same problem (numbers aside) was logged in the last few seconds."""
@@ -642,66 +560,10 @@ class TrackerNode(LifecycleNode):
     def _report(self, message: str, header=None, level: str = "info", throttle: bool = False) -> None:
         """Log `message` and publish it in a status message (the node's one way to complain)."""
         if header is not None and level != "info":
-            self._last_problem = message
+            self._stale.last_problem = message
         if not throttle or self._first_in_a_while(message):
-            _log(self.get_logger(), level, message)
-        self._publish_status(header, self._target_size if header is not None else None, message)
-
-
-def _log(logger, level: str, message: str) -> None:
-    # rclpy ties the severity to the calling line, so each severity has its own line.
-    if level == "error":
-        logger.error(message)
-    elif level == "warning":
-        logger.warning(message)
-    else:
-        logger.info(message)
-
-
-class _RosLogForwarder(logging.Handler):
-    """Routes the library's `logging` records (model loading, device choice) to the ROS logger."""
-
-    def __init__(self, ros_logger):
-        super().__init__(level=logging.INFO)
-        self._ros_logger = ros_logger
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno >= logging.ERROR:
-            level = "error"
-        elif record.levelno >= logging.WARNING:
-            level = "warning"
-        else:
-            level = "info"
-        _log(self._ros_logger, level, f"[{record.name}] {record.getMessage()}")
-
-
-def _installed_model(checkpoint: str) -> str | None:
-    """A bundled model (``checkpoint`` empty, ``default`` or ``fast``) from the package's share/
-    folder when the library's own path (the source checkout) does not hold it, as after a plain
-    colcon install; else None."""
-    from siamcar_ros.tracking import BUNDLED_MODELS, resolve_checkpoint
-
-    name = checkpoint or "default"
-    if name not in BUNDLED_MODELS or Path(name).exists() or resolve_checkpoint(name).is_file():
-        return None
-    try:
-        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
-    except ImportError:
-        return None
-    try:
-        installed = (Path(get_package_share_directory("siamcar_ros")) / "models"
-                     / BUNDLED_MODELS[name].name)
-    except PackageNotFoundError:
-        return None
-    return str(installed) if installed.is_file() else None
-
-
-def _free_model_memory() -> None:
-    gc.collect()
-    import torch
-
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
+            log(self.get_logger(), level, message)
+        self._publish_status(header, self._target.image_size if header is not None else None, message)
 
 
 def main(args=None) -> None:
