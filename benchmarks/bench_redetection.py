@@ -1,9 +1,12 @@
-"""Cost of a frame while SEARCHING (re-detection) as a ratio to a tracking frame.
+"""Cost of a frame while SEARCHING (re-detection), and of a doubtful tracking frame (with its
+whole-frame check crop), as ratios to a plain tracking frame.
 
-Two sessions of the same tracker settings follow the same procedural frames, interleaved frame
-by frame (so load from other processes hits both alike): one keeps TRACKING, the other is put
-in SEARCHING (a loss threshold nothing reaches, a re-acquire threshold nothing reaches) and
-stays there. The session's whole step is timed.
+Sessions of the same tracker settings follow the same procedural frames, interleaved frame by
+frame (so load from other processes hits all alike): one keeps TRACKING without checks; one
+keeps TRACKING with a check on every frame (a re-acquire threshold nothing reaches, so every
+frame is doubtful, and a loss threshold of 0); the others are put in SEARCHING (a loss
+threshold nothing reaches, a re-acquire threshold nothing reaches) and stay there. The
+session's whole step is timed.
 
     python benchmarks/bench_redetection.py                      # default model, 2 crops/frame
     python benchmarks/bench_redetection.py --crops 1 2 4 --threads 1 --frames 60
@@ -41,7 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     sequence = generate_sequence(7, args.frames + 1, (480, 640))
     frames = [sequence.frames[i] for i in range(args.frames + 1)]
     box = tuple(float(v) for v in sequence.ground_truth[0])
-    tracking = TrackingSession(load_tracker(args.checkpoint, device="cpu"))
+    tracking = TrackingSession(load_tracker(args.checkpoint, device="cpu"),
+                               redetection=RedetectionSettings(check_interval=0))
+    checking = TrackingSession(load_tracker(args.checkpoint, device="cpu"), LossSettings(0.0),
+                               RedetectionSettings(True, reacquire_threshold=1.0, check_interval=1))
     searching = {}
     for crops in args.crops:
         session = TrackingSession(load_tracker(args.checkpoint, device="cpu"),
@@ -54,15 +60,19 @@ def main(argv: list[str] | None = None) -> int:
         assert session.state == TrackState.SEARCHING
         searching[crops] = session
     tracking.start(frames[0], box)
-    samples = {"tracking": [], **{crops: [] for crops in searching}}
+    checking.start(frames[0], box)
+    samples = {"tracking": [], "checking": [], **{crops: [] for crops in searching}}
     for frame in frames[1:]:
         median_step_ms(tracking, [frame], samples["tracking"])
+        median_step_ms(checking, [frame], samples["checking"])
         for crops, session in searching.items():
             median_step_ms(session, [frame], samples[crops])
     base = statistics.median(samples["tracking"])
     print(f"{args.checkpoint}, torch threads {args.threads}, {tracking.tracker.acceleration.kind} "
           f"search branch, median of {args.frames} frames (640x480)")
     print(f"  tracking step      {base:7.2f} ms   x1.00")
+    value = statistics.median(samples["checking"])
+    print(f"  doubtful, 1 check  {value:7.2f} ms   x{value / base:.2f} of tracking")
     for crops in searching:
         value = statistics.median(samples[crops])
         print(f"  searching, {crops:2d} crops {value:7.2f} ms   x{value / base:.2f} of tracking")

@@ -25,6 +25,15 @@ def test_box_colours_read_a_grid_over_the_central_half():
     assert box_colours(frame, (200, 200, 30, 30)) is None
 
 
+def test_clipped_and_nearly_black_pixels_do_not_count():
+    frame = np.full((100, 100, 3), (100, 150, 200), np.uint8)
+    frame[35:40, 35:65] = (100, 255, 255)      # a highlight over a sixth of the central half
+    frame[40:42, 35:65] = (2, 150, 200)        # and a nearly black blue channel
+    np.testing.assert_allclose(box_colours(frame, (20, 20, 60, 60)), [[100, 150, 200]] * 9)
+    frame[35:65, 35:65] = (100, 255, 255)      # all clipped: the cells' plain means
+    np.testing.assert_allclose(box_colours(frame, (20, 20, 60, 60)), [[100, 255, 255]] * 9)
+
+
 def test_colour_shift_ignores_brightness_and_takes_the_best_cell():
     reference = np.tile([100.0, 150.0, 200.0], (9, 1))
     assert colour_shift(reference, reference) == 0.0
@@ -46,11 +55,11 @@ def _scene():
     rng = np.random.default_rng(3)
     frame = np.full((360, 480, 3), 110, np.uint8)
     frame += rng.integers(0, 25, frame.shape, dtype=np.uint8)
-    patch = rng.integers(0, 255, (12, 12, 3)).astype(np.float32)
+    patch = rng.integers(30, 170, (12, 12, 3)).astype(np.float32)
     patch = np.kron(patch, np.ones((5, 5, 1)))                      # 60 x 60 blocks
-    patch[:, :, 0] = np.clip(patch[:, :, 0] * 0.6 + 90, 0, 255)     # a blue-ish target
+    patch[:, :, 0] = patch[:, :, 0] * 0.6 + 90                      # a blue-ish target
     frame[100:160, 80:140] = patch.astype(np.uint8)
-    copy = np.clip(patch * np.array([0.55, 1.0, 1.6]), 0, 255)      # a red-ish copy
+    copy = patch * np.array([0.7, 1.0, 1.35])                       # a red-ish copy, nothing clipped
     frame[200:260, 330:390] = copy.astype(np.uint8)
     return frame, (80.0, 100.0, 60.0, 60.0), (360.0, 230.0)
 

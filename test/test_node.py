@@ -241,7 +241,7 @@ def test_out_of_range_redetection_parameters_are_refused_and_the_target_kept(har
     harness.publish_and_wait_detection(scene(1)[0], fresh + FRAME_NS)
     state = harness.node._session.state
     for name, value, reason in (("reacquire_threshold", 1.5, "(0, 1]"), ("search_crops_per_frame", 0, "1..64"),
-                                ("reacquire_frames", 500, "1..100")):
+                                ("reacquire_frames", 500, "1..100"), ("check_interval", 2000, "0..1000")):
         result = harness.set_parameters(**{name: value})[0]
         assert not result.successful and name in result.reason and reason in result.reason
     assert harness.status_with("parameter change refused")

@@ -51,6 +51,8 @@ def test_defaults_are_valid_and_every_parameter_has_one_change_rule():
         ("reacquire_threshold", 0.0, "(0, 1]"),
         ("reacquire_frames", 0, "1..100"),
         ("search_crops_per_frame", 65, "1..64"),
+        ("check_interval", -1, "0..1000"),
+        ("switch_margin", 1.5, "0..1"),
         ("redetection", "on", "expected bool"),
         ("stamp_policy", "camera", "not one of 'auto', 'header', 'arrival'"),
         ("init_max_age_s", 0.0, "> 0"),

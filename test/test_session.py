@@ -94,10 +94,61 @@ def test_catch_up_tracks_buffered_frames_within_its_budget(tracker, sequence):
     (lambda: RedetectionSettings(True, 0.0), r"reacquire_threshold must be within \(0, 1\]"),
     (lambda: RedetectionSettings(True, 0.7, 0), "reacquire_frames must be >= 1"),
     (lambda: RedetectionSettings(True, 0.7, 3, 65), "crops_per_frame must be within 1..64"),
+    (lambda: RedetectionSettings(True, 0.7, 3, 2, -1), "check_interval must be within 0..1000"),
+    (lambda: RedetectionSettings(True, 0.7, 3, 2, 5, 1.5), "switch_margin must be within 0..1"),
 ])
 def test_out_of_range_settings_are_refused_with_the_reason(settings, message):
     with pytest.raises(ValueError, match=message):
         settings()
+
+
+def test_the_search_runs_at_the_last_confident_size_not_a_collapsed_one(tracker, sequence):
+    frame = sequence.frames[1]
+    session = TrackingSession(tracker, LossSettings(DEFAULT_LOST_THRESHOLD, 1), RedetectionSettings(True, 0.7, 3, 2))
+    box = tuple(sequence.ground_truth[0])
+    session.start(sequence.frames[0], box)
+    tracker.relocate(tracker.state.center, (6.0, 6.0))     # the size a drifting tracker shrank to
+    session.loss = LossSettings(1.0, 1)                    # the next frame is a miss: LOST
+    assert session.step(frame).state == TrackState.LOST
+    searching = session.step(frame)
+    step = session._tile_step(box[2:])
+    expected = len(search_tiles(tracker.state.frame_size, step, tracker.state.center))
+    assert searching.state == TrackState.SEARCHING
+    assert f"({expected} crops," in searching.message
+    assert expected < len(search_tiles(tracker.state.frame_size, session._tile_step((6.0, 6.0)),
+                                       tracker.state.center))
+
+
+def look_alike_scene():
+    """A 480 x 640 frame with a photo patch (the target) and a recoloured copy far from it."""
+    from skimage import data
+    photo = np.ascontiguousarray(data.astronaut()[40:140, 160:260, ::-1])      # BGR, the face
+    rng = np.random.default_rng(3)
+    frame = rng.integers(60, 120, (480, 640, 3)).astype(np.uint8)
+    target, alike = (80, 60), (480, 320)                                      # top-left corners
+    frame[target[1]:target[1] + 100, target[0]:target[0] + 100] = photo
+    copy = np.clip(photo.astype(np.float32) * np.array([1.25, 0.8, 1.0]), 0, 255).astype(np.uint8)
+    frame[alike[1]:alike[1] + 100, alike[0]:alike[0] + 100] = copy
+    return frame, (float(target[0]), float(target[1]), 100.0, 100.0), (alike[0] + 50.0, alike[1] + 50.0)
+
+
+@pytest.mark.parametrize("check_interval", [0, 1])
+def test_a_whole_frame_check_moves_tracking_off_a_look_alike(tracker, check_interval):
+    frame, box, alike_centre = look_alike_scene()
+    session = TrackingSession(tracker, LossSettings(0.05, 10), RedetectionSettings(True, 0.6, 3, 2, check_interval))
+    session.start(frame, box)
+    tracker.relocate(alike_centre)                         # drifted onto the copy
+    results = [session.step(frame) for _ in range(40)]
+    centre = np.array(results[-1].bbox[:2]) + np.array(results[-1].bbox[2:]) / 2
+    assert all(r.state == TrackState.TRACKING for r in results)
+    if check_interval:
+        moved = [r for r in results if "better match" in r.message]
+        assert len(moved) == 1 and moved[0].change == TrackState.TRACKING
+        assert np.hypot(*(centre - (130, 110))) < 20        # on the target
+        assert max(r.crops for r in results) == 2          # the tracking crop and one check
+    else:
+        assert np.hypot(*(centre - alike_centre)) < 20      # still on the copy
+        assert all(r.crops == 1 for r in results)
 
 
 def test_search_tiles_cover_the_frame_nearest_first():

@@ -24,6 +24,7 @@ from siamcar_ros.tracking.confidence import DEFAULT_COLOUR_WEIGHT, DEFAULT_LOST_
 from siamcar_ros.tracking.device import PRECISIONS
 from siamcar_ros.tracking.decode import STRATEGIES
 from siamcar_ros.tracking.params import PRESETS as _TRACKER_PRESETS
+from siamcar_ros.tracking.session import LossSettings, RedetectionSettings
 
 # the library's own lists, so that the node accepts exactly what the model and tracker do
 BACKBONES = tuple(_MODEL_BACKBONES)
@@ -91,10 +92,18 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     # Re-detection after a loss
     ParameterSpec("redetection", True, "after a loss, search the whole frame (SEARCHING) and "
                   "re-acquire the target; false = keep tracking locally while LOST", "live"),
-    ParameterSpec("reacquire_threshold", 0.7, "score a re-detected candidate needs, within (0, 1]", "live"),
-    ParameterSpec("reacquire_frames", 3, "consecutive confident frames before re-acquiring, 1..100", "live"),
-    ParameterSpec("search_crops_per_frame", 2, "search crops per frame while SEARCHING (bounds "
+    ParameterSpec("reacquire_threshold", RedetectionSettings.reacquire_threshold,
+                  "score a re-detected candidate needs, within (0, 1]", "live"),
+    ParameterSpec("reacquire_frames", RedetectionSettings.reacquire_frames,
+                  "consecutive confident frames before re-acquiring, 1..100", "live"),
+    ParameterSpec("search_crops_per_frame", RedetectionSettings.crops_per_frame, "search crops per frame while SEARCHING (bounds "
                   "the cost of a searching frame), 1..64", "live"),
+    ParameterSpec("check_interval", RedetectionSettings.check_interval, "while TRACKING with a recent "
+                  "confidence under reacquire_threshold, one search crop elsewhere in the frame every "
+                  "this many frames, to move off a look-alike once the target is back in view; "
+                  "0..1000, 0 = no checks", "live"),
+    ParameterSpec("switch_margin", RedetectionSettings.switch_margin, "how much more than the tracked "
+                  "box's recent confidence a match elsewhere must score to take over, 0..1", "live"),
     # Processing
     ParameterSpec("rate_hz", 30.0, "maximum processing rate in frames/s, 0 < rate_hz <= 1000", "configure"),
     ParameterSpec("frame_buffer_length", 30, "recent frames kept for stamped init boxes, 1..1000", "configure"),
@@ -148,6 +157,8 @@ class NodeParameters:
     reacquire_threshold: float
     reacquire_frames: int
     search_crops_per_frame: int
+    check_interval: int
+    switch_margin: float
     rate_hz: float
     frame_buffer_length: int
     init_stamp_tolerance_ms: float
@@ -249,7 +260,7 @@ def _is_cuda_index(device: str) -> bool:
 
 def _check_ranges(v: dict[str, Any]) -> None:
     for name in ("penalty_k", "window_influence", "lr", "colour_weight", "lost_threshold", "rate_hz",
-                 "init_stamp_tolerance_ms", "reacquire_threshold", "init_max_age_s",
+                 "init_stamp_tolerance_ms", "reacquire_threshold", "init_max_age_s", "switch_margin",
                  "frame_buffer_megabytes"):
         if not math.isfinite(v[name]):
             raise ParameterError(name, f"must be a finite number, got {v[name]!r}")
@@ -258,6 +269,8 @@ def _check_ranges(v: dict[str, Any]) -> None:
     _require("reacquire_threshold", 0.0 < v["reacquire_threshold"] <= 1.0, "must be within (0, 1]")
     _require("reacquire_frames", 1 <= v["reacquire_frames"] <= 100, "must be within 1..100")
     _require("search_crops_per_frame", 1 <= v["search_crops_per_frame"] <= 64, "must be within 1..64")
+    _require("check_interval", 0 <= v["check_interval"] <= 1000, "must be within 0..1000 (0: no checks)")
+    _require("switch_margin", 0.0 <= v["switch_margin"] <= 1.0, "must be within 0..1")
     _require("rate_hz", 0.0 < v["rate_hz"] <= 1000.0, "must be within (0, 1000]")
     _require("frame_buffer_length", 1 <= v["frame_buffer_length"] <= 1000, "must be within 1..1000")
     _require("init_stamp_tolerance_ms", v["init_stamp_tolerance_ms"] >= 0, "must be >= 0")
@@ -285,11 +298,10 @@ def tracker_param_overrides(params: NodeParameters) -> dict[str, Any]:
 
 def session_settings(params: NodeParameters):
     """The tracking session's loss and re-detection settings from the parameters."""
-    from siamcar_ros.tracking.session import LossSettings, RedetectionSettings
-
     return (LossSettings(params.lost_threshold, params.lost_patience),
             RedetectionSettings(params.redetection, params.reacquire_threshold,
-                                params.reacquire_frames, params.search_crops_per_frame))
+                                params.reacquire_frames, params.search_crops_per_frame,
+                                params.check_interval, params.switch_margin))
 
 
 def build_tracker_params(params: NodeParameters) -> dict:

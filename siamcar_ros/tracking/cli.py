@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="consecutive confident frames before re-acquiring (default: %(default)s)")
     loss.add_argument("--search-crops", type=int, default=RedetectionSettings.crops_per_frame,
                       help="search crops per frame while SEARCHING (default: %(default)s)")
+    loss.add_argument("--check-interval", type=int, default=RedetectionSettings.check_interval,
+                      help="while TRACKING, one search crop elsewhere every this many frames "
+                           "(0: none; default: %(default)s)")
+    loss.add_argument("--switch-margin", type=float, default=RedetectionSettings.switch_margin,
+                      help="how much more than the tracked box a match elsewhere must score to "
+                           "take over (default: %(default)s)")
     parser.add_argument("--output", default="results.txt", help="x,y,w,h per frame (default: %(default)s)")
     parser.add_argument("--states-out", help="write frame,state,confidence per frame here (CSV)")
     parser.add_argument("--video-out", help="write an overlay video here (e.g. overlay.mp4)")
@@ -143,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
                            exported=args.exported)
     session = TrackingSession(tracker, LossSettings(args.lost_threshold, args.lost_patience),
                               RedetectionSettings(args.redetection, args.reacquire_threshold,
-                                                  args.reacquire_frames, args.search_crops))
+                                                  args.reacquire_frames, args.search_crops,
+                                                  args.check_interval, args.switch_margin))
     session.start(first, box)
     states = ["frame,state,confidence", f"1,{TrackState.TRACKING.name},1.000"]
     writer = None
@@ -193,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         LossSettings(args.lost_threshold, args.lost_patience)
         RedetectionSettings(args.redetection, args.reacquire_threshold, args.reacquire_frames,
-                            args.search_crops)
+                            args.search_crops, args.check_interval, args.switch_margin)
     except ValueError as error:
         parser.error(str(error))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

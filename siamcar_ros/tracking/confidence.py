@@ -19,7 +19,9 @@
   nothing), as a Euclidean length; the shift is the smallest over the cells. The best cell,
   not the whole: a partly occluded or deformed target still has a cell of its own colours,
   while a recoloured copy has none. 0 for the same colour balance; 0.1 is about a 10 % change
-  of one channel against the others. ``colour_weight = 0`` leaves the peak alone (for a camera
+  of one channel against the others. A cell's mean colour counts only its well-exposed pixels
+  (every channel within 20..240): a clipped highlight or a nearly black channel carries no
+  colour balance, and a change of exposure clips some pixels and darkens others. ``colour_weight = 0`` leaves the peak alone (for a camera
   whose white balance drifts).
 
 Chosen on procedural validation sequences, never on a benchmark: over the short validation
@@ -45,6 +47,12 @@ __all__ = ["COLOUR_CELLS", "COLOUR_FRACTION", "DEFAULT_COLOUR_WEIGHT", "DEFAULT_
 COLOUR_FRACTION = 0.5
 COLOUR_CELLS = 3
 DEFAULT_COLOUR_WEIGHT = 5.0
+# Pixels whose channels all lie in this range (8-bit) make a cell's mean colour: a clipped
+# channel (a highlight, an over-exposed frame) or a nearly black one (sensor noise, and a ratio
+# of small numbers) says nothing of the colour balance. A cell with fewer than this share of
+# such pixels uses all of them.
+WELL_EXPOSED = (20, 240)
+WELL_EXPOSED_SHARE = 0.2
 
 
 def score_map(cls: np.ndarray, cen_logits: np.ndarray) -> np.ndarray:
@@ -76,9 +84,18 @@ def box_colours(frame: np.ndarray, bbox_xywh, fraction: float = COLOUR_FRACTION,
             x0 = max(0, int(left + col * side_w))
             x1 = min(frame.shape[1], int(math.ceil(left + (col + 1) * side_w)))
             if x1 > x0 and y1 > y0:
-                colours[row * cells + col] = frame[y0:y1, x0:x1].reshape(-1, frame.shape[-1]).mean(
-                    axis=0, dtype=np.float64)
+                colours[row * cells + col] = _cell_colour(frame[y0:y1, x0:x1].reshape(-1, frame.shape[-1]))
     return None if np.isnan(colours).all() else colours
+
+
+def _cell_colour(pixels: np.ndarray) -> np.ndarray:
+    """Mean colour of the cell's well-exposed pixels (every channel within WELL_EXPOSED), or of
+    all of them when fewer than WELL_EXPOSED_SHARE are."""
+    low, high = WELL_EXPOSED
+    exposed = (pixels.min(axis=1) >= low) & (pixels.max(axis=1) <= high)
+    if exposed.sum() >= max(1, WELL_EXPOSED_SHARE * len(pixels)):
+        pixels = pixels[exposed]
+    return pixels.mean(axis=0, dtype=np.float64)
 
 
 def colour_shift(colours: np.ndarray | None, reference: np.ndarray | None) -> float:

@@ -10,14 +10,27 @@ States (values match ``TrackerStatus.msg``):
 - LOST: the confidence stayed under ``lost_threshold`` for ``lost_patience`` frames. Without
   re-detection the local tracker keeps running and the first confident frame returns to
   TRACKING; with it, the next frame starts SEARCHING.
-- SEARCHING: the local tracker is no longer trusted. Search crops at the target's last scale
-  are tiled over the frame, nearest the last position first, widening ring by ring to the
-  whole frame and starting over; at most ``crops_per_frame`` crops run per frame, so a
-  searching frame costs a bounded multiple of a tracking one. The score of a crop is its peak
-  cls x centre-ness, without the cosine window and the motion penalties. A crop scoring
+- SEARCHING: the local tracker is no longer trusted. Search crops are tiled over the frame,
+  nearest the last position first, widening ring by ring to the whole frame and starting over;
+  at most ``crops_per_frame`` crops run per frame, so a searching frame costs a bounded
+  multiple of a tracking one. The crops are cut at the target's *reference size*: its size on
+  the last frame tracked with a confidence of ``reacquire_threshold`` or more (the initial box
+  at first), not its last size, which shrinks or swells while the tracker drifts before a
+  loss. The score of a crop is the confidence of its best cell (peak cls x centre-ness times
+  the colour consistency), without the cosine window and the motion penalties. A crop scoring
   ``reacquire_threshold`` or more makes a candidate; the next frames check it with a crop
-  centred on it, and after ``reacquire_frames`` consecutive confident checks tracking
-  restarts there with the first template.
+  centred on it (a new crop scoring better replaces it), and after ``reacquire_frames``
+  consecutive confident checks tracking restarts there with the first template.
+
+While TRACKING with ``check_interval`` > 0 and a recent confidence (median of the last
+frames) under ``reacquire_threshold``, one more crop every ``check_interval`` frames looks
+elsewhere in the frame (the same tiles at the reference size, cycled); a confident track is
+not second-guessed and costs one crop a frame. A match away from the tracked box that scores
+``reacquire_threshold`` or more *and* ``switch_margin`` more than the tracked box's recent
+confidence becomes a rival; confirmed on ``reacquire_frames`` consecutive checks, tracking
+moves there. This is what gets a tracker off a look-alike it drifted onto while the target was
+hidden, once the target is back in view: the look-alike keeps a confidence above
+``lost_threshold``, so no loss is ever declared.
 
 While LOST or SEARCHING the result's box is the last tracked box and ``has_target`` is False:
 the node publishes no hypothesis then.
@@ -26,6 +39,7 @@ from __future__ import annotations
 
 import enum
 import time
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -36,6 +50,10 @@ from .tracker import Candidate, SiamCARTracker
 
 __all__ = ["FollowFigures", "LossSettings", "RedetectionSettings", "SessionResult",
            "TrackState", "TrackingSession", "follow_figures", "search_tiles"]
+
+
+# tracked frames whose median confidence a rival found by a whole-frame check must beat
+RECENT_FRAMES = 5
 
 
 class TrackState(enum.IntEnum):
@@ -61,8 +79,10 @@ class LossSettings:
 class RedetectionSettings:
     enabled: bool = True
     reacquire_threshold: float = 0.7      # a candidate must score this (0..1) ...
-    reacquire_frames: int = 3             # ... on this many consecutive frames
+    reacquire_frames: int = 2             # ... on this many consecutive frames
     crops_per_frame: int = 2              # search crops per frame while SEARCHING (cost bound)
+    check_interval: int = 1               # frames between whole-frame checks while TRACKING (0: none)
+    switch_margin: float = 0.1            # how much more a rival must score than the tracked box
 
     def __post_init__(self):
         if not 0.0 < float(self.reacquire_threshold) <= 1.0:
@@ -71,6 +91,10 @@ class RedetectionSettings:
             raise ValueError(f"reacquire_frames must be >= 1, got {self.reacquire_frames!r}")
         if not 1 <= int(self.crops_per_frame) <= 64:
             raise ValueError(f"crops_per_frame must be within 1..64, got {self.crops_per_frame!r}")
+        if not 0 <= int(self.check_interval) <= 1000:
+            raise ValueError(f"check_interval must be within 0..1000 (0: no checks), got {self.check_interval!r}")
+        if not 0.0 <= float(self.switch_margin) <= 1.0:
+            raise ValueError(f"switch_margin must be within 0..1, got {self.switch_margin!r}")
 
 
 @dataclass(frozen=True)
@@ -152,6 +176,13 @@ class TrackingSession:
         self._candidate: Candidate | None = None
         self._streak = 0
         self._widen_next = False
+        self._reference_size: tuple[float, float] | None = None
+        self._recent: deque[float] = deque(maxlen=RECENT_FRAMES)
+        self._check_tiles: list[tuple[float, float]] = []
+        self._next_check = 0
+        self._since_check = 0
+        self._rival: Candidate | None = None
+        self._rival_streak = 0
 
     # ------------------------------------------------------------------ settings and control
     def configure(self, loss: LossSettings | None = None,
@@ -170,6 +201,7 @@ class TrackingSession:
         self.state = TrackState.TRACKING
         self._bbox = tuple(float(v) for v in bbox_xywh)
         self._confidence = self._centerness = 1.0
+        self._reference_size = (self._bbox[2], self._bbox[3])
 
     def stop(self) -> None:
         self.tracker.reset()
@@ -268,6 +300,11 @@ class TrackingSession:
             if self.state == TrackState.LOST:
                 self.state, self._frames_since_loss = TrackState.TRACKING, 0
                 return self._result(TrackState.TRACKING, "target recovered", crops + 1)
+            self._recent.append(self._confidence)
+            if self._confidence >= self.redetection.reacquire_threshold:
+                self._reference_size = (self._bbox[2], self._bbox[3])
+            if self._doubtful():
+                return self._check_elsewhere(frame, crops + 1)
             return self._result(crops=crops + 1)
         self._misses += 1
         if self.state == TrackState.LOST:
@@ -279,16 +316,61 @@ class TrackingSession:
                                 crops + 1)
         return self._result(crops=crops + 1)
 
-    def _tile_step(self) -> float:
+    def _search_size(self) -> tuple[float, float]:
+        return self._reference_size or self.tracker.state.size
+
+    def _tile_step(self, size=None) -> float:
         """Image pixels between neighbouring search crops: the part of a crop whose cells can
-        hold the target's centre, at the target's current scale."""
+        hold the target's centre, at the target's current scale (or at ``size``)."""
         geometry = self.tracker.geometry
         coverage = geometry.stride * (geometry.score_size - 1) / geometry.search_size
-        return coverage * self.tracker.search_side()
+        return coverage * self.tracker.search_side(size)
+
+    def _frame_tiles(self) -> list[tuple[float, float]]:
+        state = self.tracker.state
+        return search_tiles(state.frame_size, self._tile_step(self._search_size()), state.center)
+
+    def _doubtful(self) -> bool:
+        """Whole-frame checks run while the tracked box's recent confidence is under
+        ``reacquire_threshold``: a confident track is not second-guessed (and costs one crop)."""
+        settings = self.redetection
+        return (settings.enabled and settings.check_interval > 0
+                and float(np.median(self._recent)) < settings.reacquire_threshold)
+
+    def _check_elsewhere(self, frame: np.ndarray, crops: int) -> SessionResult:
+        """One whole-frame check crop every ``check_interval`` tracked frames: a rival match
+        clearly better than the tracked box, confirmed on consecutive checks, takes over."""
+        settings = self.redetection
+        self._since_check += 1
+        if self._since_check < settings.check_interval:
+            return self._result(crops=crops)
+        self._since_check = 0
+        if self._rival is not None:
+            centre = self._rival.center
+        else:
+            if not self._check_tiles or self._next_check >= len(self._check_tiles):
+                self._check_tiles, self._next_check = self._frame_tiles(), 0
+            centre = self._check_tiles[self._next_check]
+            self._next_check += 1
+        found = self.tracker.detect(frame, [centre], self._search_size())[0]
+        x, y, width, height = self._bbox
+        apart = np.hypot(found.center[0] - (x + width / 2), found.center[1] - (y + height / 2))
+        bar = max(settings.reacquire_threshold, float(np.median(self._recent)) + settings.switch_margin)
+        if apart > max(width, height) and found.score >= bar:
+            self._rival = found
+            self._rival_streak += 1
+        else:
+            self._rival, self._rival_streak = None, 0
+        if self._rival is None or self._rival_streak < settings.reacquire_frames:
+            return self._result(crops=crops + 1)
+        rival, tracked = self._rival, float(np.median(self._recent))
+        self._move_to(rival)
+        self._check_tiles, self._next_check = [], 0
+        return self._result(TrackState.TRACKING, f"tracking moved to a better match (score {rival.score:.2f} "
+                            f"against {tracked:.2f} where it was)", crops + 1)
 
     def _begin_search(self, frame: np.ndarray) -> SessionResult:
-        state = self.tracker.state
-        self._tiles = search_tiles(state.frame_size, self._tile_step(), state.center)
+        self._tiles = self._frame_tiles()
         self._next_tile, self._candidate, self._streak = 0, None, 0
         self.state = TrackState.SEARCHING
         result = self._search(frame)
@@ -307,14 +389,18 @@ class TrackingSession:
         settings = self.redetection
         centres = [self._candidate.center] if self._candidate is not None else []
         centres += self._next_tiles(settings.crops_per_frame - len(centres))
-        found = self.tracker.detect(frame, centres)
+        found = self.tracker.detect(frame, centres, self._search_size())
         self._frames_since_loss += 1
         checked = found[0] if self._candidate is not None else None
+        fresh = found[1:] if checked is not None else found
         best = max(found, key=lambda c: c.score)
-        if checked is not None and checked.score >= settings.reacquire_threshold:
+        newcomer = max(fresh, key=lambda c: c.score) if fresh else None
+        held = checked is not None and checked.score >= settings.reacquire_threshold
+        if newcomer is not None and newcomer.score >= settings.reacquire_threshold and (
+                not held or newcomer.score > checked.score):
+            self._candidate, self._streak = newcomer, 1
+        elif held:
             self._candidate, self._streak = checked, self._streak + 1
-        elif best.score >= settings.reacquire_threshold:
-            self._candidate, self._streak = best, 1
         else:
             self._candidate, self._streak = None, 0
         self._confidence, self._centerness = float(best.score), 0.0
@@ -322,14 +408,21 @@ class TrackingSession:
             return self._reacquire(len(centres))
         return self._result(crops=len(centres))
 
-    def _reacquire(self, crops: int) -> SessionResult:
-        candidate = self._candidate
+    def _move_to(self, candidate: Candidate) -> None:
+        """Tracking goes on from ``candidate`` with the first template."""
         self.tracker.relocate(candidate.center, candidate.size)
         self._bbox = candidate.bbox
         self._confidence = float(candidate.score)
-        lost_for = self._frames_since_loss
-        self.state, self._misses, self._frames_since_loss = TrackState.TRACKING, 0, 0
+        self._misses = 0
+        self._recent.clear()
         self._candidate, self._streak = None, 0
+        self._rival, self._rival_streak, self._since_check = None, 0, 0
+
+    def _reacquire(self, crops: int) -> SessionResult:
+        candidate = self._candidate
+        lost_for = self._frames_since_loss
+        self._move_to(candidate)
+        self.state, self._frames_since_loss = TrackState.TRACKING, 0
         return self._result(TrackState.TRACKING,
                             f"target re-acquired after {lost_for} frames (score {candidate.score:.2f})",
                             crops)

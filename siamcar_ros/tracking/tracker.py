@@ -252,20 +252,22 @@ class SiamCARTracker:
                              "decode": finished - networked}
         return result
 
-    def search_side(self) -> int:
-        """Image pixels one search crop covers at the target's current size."""
+    def search_side(self, size=None) -> int:
+        """Image pixels one search crop covers at the target's current size (or at ``size``,
+        (w, h) in image pixels)."""
         state = self._require_state()
-        s_z = context_side(state.size, state.context_amount)
+        s_z = context_side(state.size if size is None else tuple(size), state.context_amount)
         return max(1, int(round(s_z * self.geometry.search_size / self.geometry.template_size)))
 
-    def detect(self, frame_bgr: np.ndarray, centers) -> list[Candidate]:
+    def detect(self, frame_bgr: np.ndarray, centers, size=None) -> list[Candidate]:
         """Look for the target in search crops centred at ``centers`` (image pixels), at its
-        current scale, against the template of ``init``: per crop, the cell of highest
-        cls x centre-ness (no cosine window, no motion penalty: the target may be anywhere)
-        and the box regressed there. The target state does not change."""
+        current scale (or as if it had ``size``, (w, h)), against the template of ``init``: per
+        crop, the cell of highest cls x centre-ness (no cosine window, no motion penalty: the
+        target may be anywhere) and the box regressed there. The target state does not change."""
         state = self._require_state()
         frame = as_bgr_frame(frame_bgr)
-        side = self.search_side()
+        size = state.size if size is None else tuple(float(v) for v in size)
+        side = self.search_side(size)
         scale = self.geometry.search_size / side
         candidates = []
         with torch.no_grad():
@@ -273,7 +275,7 @@ class SiamCARTracker:
                 search = self._crop(frame, crop_window(tuple(center), side), self.geometry.search_size,
                                      self._pad_value, self._host_pad_value)
                 cls, cen, loc = self._run_network(self._to_model_dtype(search))
-                candidates.append(self._candidate(cls, cen, loc, center, scale, state.size, frame))
+                candidates.append(self._candidate(cls, cen, loc, center, scale, size, frame))
         return candidates
 
     def _confidence(self, peak: float, frame: np.ndarray, bbox) -> tuple[float, float]:
