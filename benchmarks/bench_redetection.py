@@ -2,7 +2,8 @@
 whole-frame check crop), as ratios to a plain tracking frame.
 
 Sessions of the same tracker settings follow the same procedural frames, interleaved frame by
-frame (so load from other processes hits all alike): one keeps TRACKING without checks; one
+frame (so load from other processes hits all alike): one keeps TRACKING without checks (a loss
+threshold of 0, so that it never searches); one
 keeps TRACKING with a check on every frame (a re-acquire threshold nothing reaches, so every
 frame is doubtful, and a loss threshold of 0); the others are put in SEARCHING (a loss
 threshold nothing reaches, a re-acquire threshold nothing reaches) and stay there. The
@@ -44,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     sequence = generate_sequence(7, args.frames + 1, (480, 640))
     frames = [sequence.frames[i] for i in range(args.frames + 1)]
     box = tuple(float(v) for v in sequence.ground_truth[0])
-    tracking = TrackingSession(load_tracker(args.checkpoint, device="cpu"),
-                               redetection=RedetectionSettings(check_interval=0))
+    tracking = TrackingSession(load_tracker(args.checkpoint, device="cpu"), LossSettings(0.0),
+                               RedetectionSettings(check_interval=0))
     checking = TrackingSession(load_tracker(args.checkpoint, device="cpu"), LossSettings(0.0),
                                RedetectionSettings(True, reacquire_threshold=1.0, check_interval=1))
     searching = {}
