@@ -132,16 +132,18 @@ def look_alike_scene():
     return frame, (float(target[0]), float(target[1]), 100.0, 100.0), (alike[0] + 50.0, alike[1] + 50.0)
 
 
-@pytest.mark.parametrize("check_interval", [0, 1])
-def test_a_whole_frame_check_moves_tracking_off_a_look_alike(tracker, check_interval):
+@pytest.mark.parametrize("check_interval, deadline", [(0, None), (1, None), (1, 0.0)])
+def test_a_whole_frame_check_moves_tracking_off_a_look_alike(tracker, check_interval, deadline):
+    """Checks every frame move tracking to the target; none (or none that fit before a
+    deadline long past) leave it on the copy."""
     frame, box, alike_centre = look_alike_scene()
     session = TrackingSession(tracker, LossSettings(0.05, 10), RedetectionSettings(True, 0.6, 3, 2, check_interval))
     session.start(frame, box)
     tracker.relocate(alike_centre)                         # drifted onto the copy
-    results = [session.step(frame) for _ in range(40)]
+    results = [session.step(frame, deadline) for _ in range(40)]
     centre = np.array(results[-1].bbox[:2]) + np.array(results[-1].bbox[2:]) / 2
     assert all(r.state == TrackState.TRACKING for r in results)
-    if check_interval:
+    if check_interval and deadline is None:
         moved = [r for r in results if "better match" in r.message]
         assert len(moved) == 1 and moved[0].change == TrackState.TRACKING
         assert np.hypot(*(centre - (130, 110))) < 20        # on the target

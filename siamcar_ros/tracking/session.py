@@ -178,6 +178,7 @@ class TrackingSession:
         self._widen_next = False
         self._reference_size: tuple[float, float] | None = None
         self._recent: deque[float] = deque(maxlen=RECENT_FRAMES)
+        self._crop_s = 0.0
         self._check_tiles: list[tuple[float, float]] = []
         self._next_check = 0
         self._since_check = 0
@@ -264,14 +265,17 @@ class TrackingSession:
             self.stop()
 
     # ------------------------------------------------------------------------- one frame
-    def step(self, frame: np.ndarray) -> SessionResult:
+    def step(self, frame: np.ndarray, deadline: float | None = None) -> SessionResult:
         """Process one frame. Raises TrackerStateError while IDLE and TrackerInputError for a
-        bad frame (the session is then unchanged)."""
+        bad frame (the session is then unchanged). ``deadline`` (a ``time.monotonic()`` time):
+        a whole-frame check runs only when one more crop, at the tracking step's recent
+        duration, ends before it (the node passes a share of its frame period, so that checks
+        never cost it frames); None: checks run whenever due."""
         if self.state == TrackState.SEARCHING:
             return self._search(frame)
         if self.state == TrackState.LOST and self.redetection.enabled:
             return self._begin_search(frame)
-        return self._track(frame)
+        return self._track(frame, deadline)
 
     def _result(self, change: TrackState | None = None, message: str = "", crops: int = 1) -> SessionResult:
         return SessionResult(self.state, self._bbox, self._confidence, self._centerness,
@@ -290,9 +294,12 @@ class TrackingSession:
             self.tracker.relocate(best.center)
         return len(centres)
 
-    def _track(self, frame: np.ndarray) -> SessionResult:
+    def _track(self, frame: np.ndarray, deadline: float | None = None) -> SessionResult:
         crops = self._widened_search(frame) if self._widen_next else 0
+        started = time.monotonic()
         result = self.tracker.track(frame)
+        took = time.monotonic() - started
+        self._crop_s = took if self._crop_s == 0.0 else 0.8 * self._crop_s + 0.2 * took
         self._bbox = tuple(float(v) for v in result.bbox)
         self._confidence, self._centerness = float(result.confidence), float(result.centerness)
         if self._confidence >= self.loss.lost_threshold:
@@ -303,7 +310,7 @@ class TrackingSession:
             self._recent.append(self._confidence)
             if self._confidence >= self.redetection.reacquire_threshold:
                 self._reference_size = (self._bbox[2], self._bbox[3])
-            if self._doubtful():
+            if self._doubtful() and (deadline is None or time.monotonic() + self._crop_s <= deadline):
                 return self._check_elsewhere(frame, crops + 1)
             return self._result(crops=crops + 1)
         self._misses += 1
