@@ -153,6 +153,33 @@ def test_a_whole_frame_check_moves_tracking_off_a_look_alike(tracker, check_inte
         assert all(r.crops == 1 for r in results)
 
 
+@pytest.mark.parametrize("tracked_first", [12, 0])
+def test_a_copy_scoring_well_under_the_targets_own_level_is_not_reacquired(tracker, tracked_first):
+    """A copy with a little of the target's colours off scores about 0.6 where the target scored
+    about 0.9 on its first frames: above reacquire_threshold (0.5 here) but under the target's
+    own level less LEVEL_MARGIN, so the search does not take it. Before that level is known
+    (fewer than LEVEL_FRAMES tracked frames) the threshold alone decides, and it does."""
+    from skimage import data
+    photo = np.ascontiguousarray(data.astronaut()[40:140, 160:260, ::-1])
+    background = np.random.default_rng(3).integers(60, 120, (480, 640, 3)).astype(np.uint8)
+    copy = np.clip(photo.astype(np.float32) * np.array([1.08, 0.95, 1.0]), 0, 255).astype(np.uint8)
+    with_target, only_copy = background.copy(), background.copy()
+    with_target[60:160, 80:180] = photo
+    with_target[320:420, 480:580] = only_copy[320:420, 480:580] = copy
+    session = TrackingSession(tracker, LossSettings(0.4, 3), RedetectionSettings(True, 0.5, 2, 4, 0))
+    session.start(with_target, (80.0, 60.0, 100.0, 100.0))
+    for _ in range(tracked_first):
+        assert session.step(with_target).state == TrackState.TRACKING
+    results = [session.step(only_copy) for _ in range(40)]
+    assert TrackState.SEARCHING in [r.state for r in results]
+    taken = [r for r in results if "re-acquired" in r.message]
+    if tracked_first:
+        assert not taken and results[-1].state == TrackState.SEARCHING
+    else:
+        x, y, w, h = taken[0].bbox
+        assert abs(x + w / 2 - 530) < 20 and abs(y + h / 2 - 370) < 20
+
+
 def test_search_tiles_cover_the_frame_nearest_first():
     tiles = search_tiles((640, 480), 160, origin=(600, 40))
     assert len(tiles) == 4 * 3

@@ -18,7 +18,8 @@ States (values match ``TrackerStatus.msg``):
   at first), not its last size, which shrinks or swells while the tracker drifts before a
   loss. The score of a crop is the confidence of its best cell (peak cls x centre-ness times
   the colour consistency), without the cosine window and the motion penalties. A crop scoring
-  ``reacquire_threshold`` or more makes a candidate; the next frames check it with a crop
+  ``reacquire_threshold`` or more, and no less than the target's own level (the median
+  confidence of its first confidently tracked frames) less LEVEL_MARGIN, makes a candidate; the next frames check it with a crop
   centred on it (a new crop scoring better replaces it), and after ``reacquire_frames``
   consecutive confident checks tracking restarts there with the first template.
 
@@ -54,6 +55,11 @@ __all__ = ["FollowFigures", "LossSettings", "RedetectionSettings", "SessionResul
 
 # tracked frames whose median confidence a rival found by a whole-frame check must beat
 RECENT_FRAMES = 5
+# The target's own confidence level: the median of its first LEVEL_FRAMES confidently tracked
+# frames. A re-detected candidate must score at least that less LEVEL_MARGIN (and
+# reacquire_threshold): a look-alike scores a little under the target it copies.
+LEVEL_FRAMES = 10
+LEVEL_MARGIN = 0.1
 
 
 class TrackState(enum.IntEnum):
@@ -178,6 +184,7 @@ class TrackingSession:
         self._widen_next = False
         self._reference_size: tuple[float, float] | None = None
         self._recent: deque[float] = deque(maxlen=RECENT_FRAMES)
+        self._level: list[float] = []
         self._crop_s = 0.0
         self._check_tiles: list[tuple[float, float]] = []
         self._next_check = 0
@@ -308,6 +315,8 @@ class TrackingSession:
                 self.state, self._frames_since_loss = TrackState.TRACKING, 0
                 return self._result(TrackState.TRACKING, "target recovered", crops + 1)
             self._recent.append(self._confidence)
+            if len(self._level) < LEVEL_FRAMES:
+                self._level.append(self._confidence)
             if self._confidence >= self.redetection.reacquire_threshold:
                 self._reference_size = (self._bbox[2], self._bbox[3])
             if self._doubtful() and (deadline is None or time.monotonic() + self._crop_s <= deadline):
@@ -392,8 +401,17 @@ class TrackingSession:
             self._next_tile = (self._next_tile + 1) % len(self._tiles)
         return picked
 
+    def _reacquire_bar(self) -> float:
+        """What a re-detected candidate must score: ``reacquire_threshold``, and the target's
+        own level less LEVEL_MARGIN once that is known (at most 0.95)."""
+        bar = self.redetection.reacquire_threshold
+        if len(self._level) >= LEVEL_FRAMES:
+            bar = max(bar, min(0.95, float(np.median(self._level)) - LEVEL_MARGIN))
+        return bar
+
     def _search(self, frame: np.ndarray) -> SessionResult:
         settings = self.redetection
+        bar = self._reacquire_bar()
         centres = [self._candidate.center] if self._candidate is not None else []
         centres += self._next_tiles(settings.crops_per_frame - len(centres))
         found = self.tracker.detect(frame, centres, self._search_size())
@@ -402,8 +420,8 @@ class TrackingSession:
         fresh = found[1:] if checked is not None else found
         best = max(found, key=lambda c: c.score)
         newcomer = max(fresh, key=lambda c: c.score) if fresh else None
-        held = checked is not None and checked.score >= settings.reacquire_threshold
-        if newcomer is not None and newcomer.score >= settings.reacquire_threshold and (
+        held = checked is not None and checked.score >= bar
+        if newcomer is not None and newcomer.score >= bar and (
                 not held or newcomer.score > checked.score):
             self._candidate, self._streak = newcomer, 1
         elif held:
