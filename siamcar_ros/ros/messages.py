@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from vision_msgs.msg import Detection2D, ObjectHypothesisWithPose
@@ -21,14 +21,14 @@ _STALE_MIN_S = 0.5
 
 @dataclass
 class TargetReport:
-    """The node's view of its target on the last processed frame."""
+    """The node's view of its target on the last processed frame, and the session's state."""
 
-    state: TrackState = TrackState.IDLE
     bbox: tuple[float, float, float, float] | None = None
     confidence: float = 0.0
     centerness: float = 0.0
-    frames_since_loss: int = 0
     image_size: tuple[int, int] | None = None        # (height, width) the target was initialised on
+    state: TrackState = TrackState.IDLE
+    frames_since_loss: int = 0
 
 
 @dataclass
@@ -39,13 +39,15 @@ class Counters:
     latency_ms: float = 0.0
     tracker_ms: float = 0.0
     frames_per_second: float = 0.0
+    previous_start: float | None = None
 
     @property
     def dropped(self) -> int:
         return self.dropped_stale + self.dropped_refused
 
-    def add_frame_time(self, started: float, previous: float | None) -> None:
-        """Smoothed processing rate from the start times of two consecutive frames."""
+    def add_frame_time(self, started: float) -> None:
+        """Smoothed processing rate from the start times of consecutive frames."""
+        previous, self.previous_start = self.previous_start, started
         if previous is not None and started > previous:
             rate = 1.0 / (started - previous)
             self.frames_per_second = rate if self.frames_per_second == 0 else (
@@ -129,7 +131,6 @@ class StaleWatch:
     last_processed_at: float = 0.0
     announced_at: float | None = None
     last_problem: str = ""
-    _clock: object = field(default=time.monotonic, repr=False)
 
     @property
     def after_s(self) -> float:
@@ -137,7 +138,7 @@ class StaleWatch:
 
     def processed(self) -> float | None:
         """A frame was processed now; returns how long it had been stale (None if it was not)."""
-        now = self._clock()
+        now = time.monotonic()
         was_stale = None if self.announced_at is None else now - self.last_processed_at
         self.last_processed_at, self.announced_at = now, None
         return was_stale
@@ -146,7 +147,7 @@ class StaleWatch:
         """Seconds since the last processed frame when a held target is stale, else None."""
         if not holding_target:
             return None
-        age = self._clock() - self.last_processed_at
+        age = time.monotonic() - self.last_processed_at
         return age if age > self.after_s else None
 
     def message(self, stale_for: float) -> str:
@@ -158,7 +159,7 @@ class StaleWatch:
         stale_for = self.stale_for(holding_target)
         if stale_for is None:
             return None
-        now = self._clock()
+        now = time.monotonic()
         if self.announced_at is not None and now - self.announced_at < 1.0:
             return None
         first = self.announced_at is None

@@ -257,7 +257,6 @@ class TrackerNode(LifecycleNode):
         self._target = TargetReport()
         self._track_id = 0
         self._last_process_start = 0.0
-        self._previous_frame_time: float | None = None
         self._debug_images_rendered = 0
 
     def _destroy_processing_triggers(self) -> None:
@@ -403,11 +402,9 @@ class TrackerNode(LifecycleNode):
         was_stale = self._stale.processed()
         if was_stale is not None and not message:
             message = f"frames processed again after {was_stale:.1f} s"
-        self._target.bbox, self._target.state = result.bbox, result.state
+        self._target.bbox = result.bbox
         self._target.confidence, self._target.centerness = result.confidence, result.centerness
-        self._target.frames_since_loss = result.frames_since_loss
-        self._counters.add_frame_time(started, self._previous_frame_time)
-        self._previous_frame_time = started
+        self._counters.add_frame_time(started)
         self._publish_detection(msg.header)
         self._publish_debug_image(msg.header, image)
         if result.change is not None:
@@ -461,7 +458,7 @@ class TrackerNode(LifecycleNode):
         self._stale.processed()
         self._session.start(image, box)
         self._track_id += 1
-        self._target = TargetReport(TrackState.TRACKING, tuple(box), 1.0, 1.0, 0, image.shape[:2])
+        self._target = TargetReport(tuple(box), 1.0, 1.0, image.shape[:2])
         self._buffer.mark_taken(frame.sequence)
         caught_up = self._catch_up(frame)
         self._report(
@@ -486,7 +483,7 @@ class TrackerNode(LifecycleNode):
                     yield None
 
         caught_up = self._session.catch_up(images(), _CATCH_UP_BUDGET_S)
-        self._target.bbox, self._target.state = self._session.bbox, self._session.state
+        self._target.bbox = self._session.bbox
         self._stale.processed()
         return caught_up
 
@@ -508,7 +505,7 @@ class TrackerNode(LifecycleNode):
 
     # ------------------------------------------------------------------------------ output
     def _publish_detection(self, header) -> None:
-        detection = detection_message(self._target, header, self._track_id, self._params.class_id)
+        detection = detection_message(self._target_now(), header, self._track_id, self._params.class_id)
         self._detection_pub.publish(detection)
         if self._detections_pub is not None:
             self._detections_pub.publish(Detection2DArray(header=header, detections=[detection]))
@@ -517,9 +514,14 @@ class TrackerNode(LifecycleNode):
         if not self._params.publish_debug_image or self._debug_pub.get_subscription_count() == 0:
             return
         self._debug_images_rendered += 1
-        overlay = draw_overlay(image, self._target.bbox, self._target.state, self._target.confidence,
+        overlay = draw_overlay(image, self._target.bbox, self._session.state, self._target.confidence,
                                self._counters.frames_per_second)
         self._debug_pub.publish(Image(header=header, **bgr_to_image_fields(overlay)))
+
+    def _target_now(self) -> TargetReport:
+        """The target as last tracked, with the session's state."""
+        return TargetReport(self._target.bbox, self._target.confidence, self._target.centerness,
+                            self._target.image_size, self._session.state, self._session.frames_since_loss)
 
     def _holding_target(self) -> bool:
         return self._active and self._session.state != TrackState.IDLE
@@ -530,9 +532,7 @@ class TrackerNode(LifecycleNode):
 
     def _publish_status(self, header=None, shape=None, message: str = "", latency_ms: float = 0.0,
                         tracker_ms: float = 0.0) -> None:
-        self._target.state = self._session.state
-        self._target.frames_since_loss = self._session.frames_since_loss
-        self._status_pub.publish(status_message(self._target, self._counters, message, header, shape,
+        self._status_pub.publish(status_message(self._target_now(), self._counters, message, header, shape,
                                                 self._stale_message(), latency_ms, tracker_ms))
 
     def _check_stale(self) -> None:
@@ -547,9 +547,8 @@ class TrackerNode(LifecycleNode):
     def _publish_diagnostics(self) -> None:
         if self._diagnostics_pub is None or self._params is None:
             return
-        self._target.state = self._session.state
         self._diagnostics_pub.publish(diagnostics_message(
-            self.get_fully_qualified_name(), self._target, self._counters, self._active,
+            self.get_fully_qualified_name(), self._target_now(), self._counters, self._active,
             self._stale_message(), self._device_note, self._params.checkpoint or "default",
             self._params.image_topic, self.get_clock().now().to_msg()))
 

@@ -161,6 +161,25 @@ def search_tiles(frame_size: tuple[int, int], step: float, origin) -> list[tuple
     return [tuple(float(v) for v in centres[k]) for k in order]
 
 
+class _TileCycle:
+    """Search crop centres handed out in order, starting over after the last."""
+
+    def __init__(self, tiles: list[tuple[float, float]]):
+        self.tiles, self.taken = tiles, 0
+
+    def __len__(self) -> int:
+        return len(self.tiles)
+
+    @property
+    def swept(self) -> bool:
+        return self.taken >= len(self.tiles)
+
+    def take(self, count: int) -> list[tuple[float, float]]:
+        picked = [self.tiles[(self.taken + k) % len(self.tiles)] for k in range(min(count, len(self.tiles)))]
+        self.taken += len(picked)
+        return picked
+
+
 class TrackingSession:
     """The tracker under a state machine with loss detection and re-detection."""
 
@@ -177,8 +196,7 @@ class TrackingSession:
         self._frames_since_loss = 0
         self._bbox: tuple[float, float, float, float] | None = None
         self._confidence = self._centerness = 0.0
-        self._tiles: list[tuple[float, float]] = []
-        self._next_tile = 0
+        self._sweep = _TileCycle([])
         self._candidate: Candidate | None = None
         self._streak = 0
         self._widen_next = False
@@ -186,8 +204,7 @@ class TrackingSession:
         self._recent: deque[float] = deque(maxlen=RECENT_FRAMES)
         self._level: list[float] = []
         self._crop_s = 0.0
-        self._check_tiles: list[tuple[float, float]] = []
-        self._next_check = 0
+        self._check_sweep: _TileCycle | None = None
         self._since_check = 0
         self._rival: Candidate | None = None
         self._rival_streak = 0
@@ -364,14 +381,14 @@ class TrackingSession:
         if self._rival is not None:
             centre = self._rival.center
         else:
-            if not self._check_tiles or self._next_check >= len(self._check_tiles):
-                self._check_tiles, self._next_check = self._frame_tiles(), 0
-            centre = self._check_tiles[self._next_check]
-            self._next_check += 1
+            if self._check_sweep is None or self._check_sweep.swept:
+                self._check_sweep = _TileCycle(self._frame_tiles())
+            centre = self._check_sweep.take(1)[0]
         found = self.tracker.detect(frame, [centre], self._search_size())[0]
         x, y, width, height = self._bbox
         apart = np.hypot(found.center[0] - (x + width / 2), found.center[1] - (y + height / 2))
-        bar = max(settings.reacquire_threshold, float(np.median(self._recent)) + settings.switch_margin)
+        tracked = float(np.median(self._recent))
+        bar = max(settings.reacquire_threshold, tracked + settings.switch_margin)
         if apart > max(width, height) and found.score >= bar:
             self._rival = found
             self._rival_streak += 1
@@ -379,27 +396,20 @@ class TrackingSession:
             self._rival, self._rival_streak = None, 0
         if self._rival is None or self._rival_streak < settings.reacquire_frames:
             return self._result(crops=crops + 1)
-        rival, tracked = self._rival, float(np.median(self._recent))
+        rival = self._rival
         self._move_to(rival)
-        self._check_tiles, self._next_check = [], 0
+        self._check_sweep = None
         return self._result(TrackState.TRACKING, f"tracking moved to a better match (score {rival.score:.2f} "
                             f"against {tracked:.2f} where it was)", crops + 1)
 
     def _begin_search(self, frame: np.ndarray) -> SessionResult:
-        self._tiles = self._frame_tiles()
-        self._next_tile, self._candidate, self._streak = 0, None, 0
+        self._sweep = _TileCycle(self._frame_tiles())
+        self._candidate, self._streak = None, 0
         self.state = TrackState.SEARCHING
         result = self._search(frame)
         return replace(result, change=TrackState.SEARCHING,
-                       message=f"searching the whole frame ({len(self._tiles)} crops, "
+                       message=f"searching the whole frame ({len(self._sweep)} crops, "
                                f"{self.redetection.crops_per_frame} per frame)")
-
-    def _next_tiles(self, count: int) -> list[tuple[float, float]]:
-        picked = []
-        for _ in range(min(count, len(self._tiles))):
-            picked.append(self._tiles[self._next_tile])
-            self._next_tile = (self._next_tile + 1) % len(self._tiles)
-        return picked
 
     def _reacquire_bar(self) -> float:
         """What a re-detected candidate must score: ``reacquire_threshold``, and the target's
@@ -413,7 +423,7 @@ class TrackingSession:
         settings = self.redetection
         bar = self._reacquire_bar()
         centres = [self._candidate.center] if self._candidate is not None else []
-        centres += self._next_tiles(settings.crops_per_frame - len(centres))
+        centres += self._sweep.take(settings.crops_per_frame - len(centres))
         found = self.tracker.detect(frame, centres, self._search_size())
         self._frames_since_loss += 1
         checked = found[0] if self._candidate is not None else None
