@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  doubtful, 1 check  {value:7.2f} ms   x{value / base:.2f} of tracking")
     for crops in searching:
         value = statistics.median(samples[crops])
-        print(f"  searching, {crops:2d} crops {value:7.2f} ms   x{value / base:.2f} of tracking")
+        print(f"  searching, {crops:2d} crops + the local step {value:7.2f} ms   x{value / base:.2f} of tracking")
     return 0
 
 

@@ -1,6 +1,8 @@
 """The tracking session: loss detection, re-detection over the whole frame and re-acquisition,
 on the bundled default model and a long-term procedural sequence (no look-alikes); its
 settings' checks, the search tiling and the follow-me figures."""
+import time
+
 import numpy as np
 import pytest
 
@@ -64,11 +66,36 @@ def test_without_redetection_the_local_tracker_goes_on_while_lost(tracker, seque
     assert TrackState.LOST in states and TrackState.SEARCHING not in states
 
 
-def test_a_searching_frame_runs_at_most_its_crops(tracker, sequence):
+def test_a_searching_frame_runs_its_crops_and_the_local_tracker(tracker, sequence):
     session = TrackingSession(tracker, LossSettings(1.0, 1), RedetectionSettings(True, 1.0, 3, 3))
     results = run(session, sequence, 8)
     assert [r.state for r in results[:2]] == [TrackState.LOST, TrackState.SEARCHING]
-    assert all(r.crops == 3 for r in results[1:]) and all(not r.has_target for r in results)
+    assert all(r.crops == 3 + 1 for r in results[1:]) and all(not r.has_target for r in results)
+
+
+def test_search_crops_after_the_first_run_only_before_the_deadline(tracker, sequence):
+    session = TrackingSession(tracker, LossSettings(1.0, 1), RedetectionSettings(True, 1.0, 3, 3))
+    session.start(sequence.frames[0], tuple(sequence.ground_truth[0]))
+    assert session.step(sequence.frames[1]).state == TrackState.LOST
+    late = session.step(sequence.frames[2], deadline=time.monotonic() - 1.0)
+    assert late.state == TrackState.SEARCHING and late.crops == 1 + 1     # the local step, one crop
+    early = session.step(sequence.frames[3], deadline=time.monotonic() + 60.0)
+    assert early.crops == 1 + 3
+
+
+def test_a_target_back_in_the_local_window_is_found_there_by_the_tracker(tracker, sequence):
+    # declared lost while still in view (threshold 1.0 for one frame), then the local tracker,
+    # run on while searching, is confident on it again: no sweep crop needs to reach it
+    session = TrackingSession(tracker, LossSettings(1.0, 1), RedetectionSettings(True, 0.5, 2, 1))
+    session.start(sequence.frames[0], tuple(sequence.ground_truth[0]))
+    assert session.step(sequence.frames[1]).state == TrackState.LOST
+    session.loss = LossSettings(DEFAULT_LOST_THRESHOLD, 1)
+    results = [session.step(sequence.frames[i]) for i in range(2, 6)]
+    assert results[0].state == TrackState.SEARCHING
+    found = next(r for r in results if r.state == TrackState.TRACKING)
+    assert found.change == TrackState.TRACKING and "local tracker" in found.message
+    k = results.index(found) + 2
+    assert iou(np.array([found.bbox]), sequence.ground_truth[k:k + 1])[0] > 0.5
 
 
 def test_stop_returns_to_idle_and_stepping_then_is_refused(tracker, sequence):

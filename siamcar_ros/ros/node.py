@@ -88,7 +88,7 @@ NODE_NAME = "siamcar_tracker"
 _RATE_SLACK = 0.8  # a frame arriving after 80% of the period is processed at once (jitter)
 _LOG_THROTTLE_S = 2.0
 _CATCH_UP_BUDGET_S = 0.5
-_CHECK_SHARE = 0.5   # a frame's processing with its whole-frame check must end within this share of the period
+_CHECK_SHARE = 0.5   # a frame's processing with a whole-frame check or extra search crops must end within this share of the period
 _DIAGNOSTICS_PERIOD_S = 1.0
 _STALE_CHECK_S = 0.05
 

@@ -96,8 +96,8 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
                   "score a re-detected candidate needs, within (0, 1]", "live"),
     ParameterSpec("reacquire_frames", RedetectionSettings.reacquire_frames,
                   "consecutive confident frames before re-acquiring, 1..100", "live"),
-    ParameterSpec("search_crops_per_frame", RedetectionSettings.crops_per_frame, "search crops per frame while SEARCHING (bounds "
-                  "the cost of a searching frame), 1..64", "live"),
+    ParameterSpec("search_crops_per_frame", RedetectionSettings.crops_per_frame, "search crops per frame while SEARCHING, besides "
+                  "the local tracker's step (bounds the cost of a searching frame), 1..64", "live"),
     ParameterSpec("check_interval", RedetectionSettings.check_interval, "while TRACKING with a recent "
                   "confidence under reacquire_threshold, one search crop elsewhere in the frame every "
                   "this many frames, to move off a look-alike once the target is back in view; "

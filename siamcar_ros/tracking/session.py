@@ -12,8 +12,8 @@ States (values match ``TrackerStatus.msg``):
   TRACKING; with it, the next frame starts SEARCHING.
 - SEARCHING: the local tracker is no longer trusted. Search crops are tiled over the frame,
   nearest the last position first, widening ring by ring to the whole frame and starting over;
-  at most ``crops_per_frame`` crops run per frame, so a searching frame costs a bounded
-  multiple of a tracking one. The crops are cut at the target's *reference size*: its size on
+  at most ``crops_per_frame`` crops run per frame (the ones after the first only while they fit
+  before ``step``'s deadline), so a searching frame costs a bounded multiple of a tracking one. The crops are cut at the target's *reference size*: its size on
   the last frame tracked with a confidence of ``reacquire_threshold`` or more (the initial box
   at first), not its last size, which shrinks or swells while the tracker drifts before a
   loss. The score of a crop is the confidence of its best cell (peak cls x centre-ness times
@@ -21,7 +21,15 @@ States (values match ``TrackerStatus.msg``):
   ``reacquire_threshold`` or more, and no less than the target's own level (the median
   confidence of its first confidently tracked frames) less LEVEL_MARGIN, makes a candidate; the next frames check it with a crop
   centred on it (a new crop scoring better replaces it), and after ``reacquire_frames``
-  consecutive confident checks tracking restarts there with the first template.
+  consecutive confident checks tracking restarts there with the first template. The local
+  tracker also keeps running on every searching frame (one more network pass, its window and
+  penalties as when tracking): a target that comes back where it was lost, or walks back into
+  the tracker's window, is found again there as soon as the tracker's confidence clears the
+  same bar on ``reacquire_frames`` consecutive frames. The sweep alone misses such a target
+  when it has grown or shrunk while away (the crops are at the reference size) or when it is
+  small (hundreds of crops to cover the frame); on procedural validation sequences, without
+  the local step the session lost 0.010 success AUC against the plain tracker, with it it
+  gains 0.003.
 
 While TRACKING with ``check_interval`` > 0 and a recent confidence (median of the last
 frames) under ``reacquire_threshold``, one more crop every ``check_interval`` frames looks
@@ -86,7 +94,7 @@ class RedetectionSettings:
     enabled: bool = True
     reacquire_threshold: float = 0.7      # a candidate must score this (0..1) ...
     reacquire_frames: int = 2             # ... on this many consecutive frames
-    crops_per_frame: int = 2              # search crops per frame while SEARCHING (cost bound)
+    crops_per_frame: int = 2              # search crops per frame while SEARCHING, besides the local step (cost bound)
     check_interval: int = 1               # frames between whole-frame checks while TRACKING (0: none)
     switch_margin: float = 0.1            # how much more a rival must score than the tracked box
 
@@ -128,7 +136,7 @@ def _clip(value: float, low: float, high: float) -> float:
 class SessionResult:
     """One processed frame. ``bbox`` is the tracked box (the last one while LOST or
     SEARCHING, when ``has_target`` is False); ``confidence`` is the tracker's (TRACKING, LOST)
-    or the best search crop's score (SEARCHING); ``change`` is the new state when it changed
+    or the best score among the search crops and the local tracker (SEARCHING); ``change`` is the new state when it changed
     on this frame, with ``message`` saying why; ``crops`` counts the network passes run."""
 
     state: TrackState
@@ -199,6 +207,7 @@ class TrackingSession:
         self._sweep = _TileCycle([])
         self._candidate: Candidate | None = None
         self._streak = 0
+        self._local_streak = 0
         self._widen_next = False
         self._reference_size: tuple[float, float] | None = None
         self._recent: deque[float] = deque(maxlen=RECENT_FRAMES)
@@ -292,13 +301,14 @@ class TrackingSession:
     def step(self, frame: np.ndarray, deadline: float | None = None) -> SessionResult:
         """Process one frame. Raises TrackerStateError while IDLE and TrackerInputError for a
         bad frame (the session is then unchanged). ``deadline`` (a ``time.monotonic()`` time):
-        a whole-frame check runs only when one more crop, at the tracking step's recent
-        duration, ends before it (the node passes a share of its frame period, so that checks
-        never cost it frames); None: checks run whenever due."""
+        a whole-frame check, and each search crop after a searching frame's first, runs only
+        when one more crop, at the tracking step's recent duration, ends before it (the node
+        passes a share of its frame period, so that they never cost it frames); None: they run
+        whenever due (up to ``crops_per_frame`` search crops)."""
         if self.state == TrackState.SEARCHING:
-            return self._search(frame)
+            return self._search(frame, deadline)
         if self.state == TrackState.LOST and self.redetection.enabled:
-            return self._begin_search(frame)
+            return self._begin_search(frame, deadline)
         return self._track(frame, deadline)
 
     def _result(self, change: TrackState | None = None, message: str = "", crops: int = 1) -> SessionResult:
@@ -318,12 +328,18 @@ class TrackingSession:
             self.tracker.relocate(best.center)
         return len(centres)
 
-    def _track(self, frame: np.ndarray, deadline: float | None = None) -> SessionResult:
-        crops = self._widened_search(frame) if self._widen_next else 0
+    def _timed_track(self, frame: np.ndarray):
+        """The local tracker's step, its duration kept (a running mean) to judge what fits
+        before a deadline."""
         started = time.monotonic()
         result = self.tracker.track(frame)
         took = time.monotonic() - started
         self._crop_s = took if self._crop_s == 0.0 else 0.8 * self._crop_s + 0.2 * took
+        return result
+
+    def _track(self, frame: np.ndarray, deadline: float | None = None) -> SessionResult:
+        crops = self._widened_search(frame) if self._widen_next else 0
+        result = self._timed_track(frame)
         self._bbox = tuple(float(v) for v in result.bbox)
         self._confidence, self._centerness = float(result.confidence), float(result.centerness)
         if self._confidence >= self.loss.lost_threshold:
@@ -402,11 +418,11 @@ class TrackingSession:
         return self._result(TrackState.TRACKING, f"tracking moved to a better match (score {rival.score:.2f} "
                             f"against {tracked:.2f} where it was)", crops + 1)
 
-    def _begin_search(self, frame: np.ndarray) -> SessionResult:
+    def _begin_search(self, frame: np.ndarray, deadline: float | None = None) -> SessionResult:
         self._sweep = _TileCycle(self._frame_tiles())
-        self._candidate, self._streak = None, 0
+        self._candidate, self._streak, self._local_streak = None, 0, 0
         self.state = TrackState.SEARCHING
-        result = self._search(frame)
+        result = self._search(frame, deadline)
         return replace(result, change=TrackState.SEARCHING,
                        message=f"searching the whole frame ({len(self._sweep)} crops, "
                                f"{self.redetection.crops_per_frame} per frame)")
@@ -419,13 +435,23 @@ class TrackingSession:
             bar = max(bar, min(0.95, float(np.median(self._level)) - LEVEL_MARGIN))
         return bar
 
-    def _search(self, frame: np.ndarray) -> SessionResult:
+    def _search(self, frame: np.ndarray, deadline: float | None = None) -> SessionResult:
         settings = self.redetection
         bar = self._reacquire_bar()
-        centres = [self._candidate.center] if self._candidate is not None else []
-        centres += self._sweep.take(settings.crops_per_frame - len(centres))
+        local = self._timed_track(frame)
+        self._local_streak = self._local_streak + 1 if local.confidence >= bar else 0
+        # the candidate's check, or the first sweep crop, always runs; the others while one
+        # more crop still ends before the deadline
+        centres = [self._candidate.center] if self._candidate is not None else self._sweep.take(1)
         found = self.tracker.detect(frame, centres, self._search_size())
+        while len(centres) < settings.crops_per_frame and (
+                deadline is None or time.monotonic() + self._crop_s <= deadline):
+            more = self._sweep.take(1)
+            found += self.tracker.detect(frame, more, self._search_size())
+            centres += more
         self._frames_since_loss += 1
+        if self._local_streak >= settings.reacquire_frames:
+            return self._found_nearby(local, len(centres) + 1)
         checked = found[0] if self._candidate is not None else None
         fresh = found[1:] if checked is not None else found
         best = max(found, key=lambda c: c.score)
@@ -438,20 +464,35 @@ class TrackingSession:
             self._candidate, self._streak = checked, self._streak + 1
         else:
             self._candidate, self._streak = None, 0
-        self._confidence, self._centerness = float(best.score), 0.0
+        self._confidence, self._centerness = max(float(best.score), float(local.confidence)), 0.0
         if self._candidate is not None and self._streak >= settings.reacquire_frames:
-            return self._reacquire(len(centres))
-        return self._result(crops=len(centres))
+            return self._reacquire(len(centres) + 1)
+        return self._result(crops=len(centres) + 1)
 
     def _move_to(self, candidate: Candidate) -> None:
         """Tracking goes on from ``candidate`` with the first template."""
         self.tracker.relocate(candidate.center, candidate.size)
-        self._bbox = candidate.bbox
-        self._confidence = float(candidate.score)
+        self._restart(candidate.bbox, candidate.score)
+
+    def _restart(self, bbox, confidence: float) -> None:
+        """Tracking goes on from ``bbox`` (where the tracker now is): the search and check
+        bookkeeping starts afresh."""
+        self._bbox = tuple(float(v) for v in bbox)
+        self._confidence = float(confidence)
         self._misses = 0
         self._recent.clear()
-        self._candidate, self._streak = None, 0
+        self._candidate, self._streak, self._local_streak = None, 0, 0
         self._rival, self._rival_streak, self._since_check = None, 0, 0
+
+    def _found_nearby(self, local, crops: int) -> SessionResult:
+        """The local tracker, run on while searching, is confident again: tracking goes on
+        from its box."""
+        lost_for = self._frames_since_loss
+        self._restart(local.bbox, local.confidence)
+        self._centerness = float(local.centerness)
+        self.state, self._frames_since_loss = TrackState.TRACKING, 0
+        return self._result(TrackState.TRACKING, f"target found again by the local tracker after "
+                            f"{lost_for} frames (score {local.confidence:.2f})", crops)
 
     def _reacquire(self, crops: int) -> SessionResult:
         candidate = self._candidate
