@@ -440,6 +440,9 @@ class TrackingSession:
         bar = self._reacquire_bar()
         local = self._timed_track(frame)
         self._local_streak = self._local_streak + 1 if local.confidence >= bar else 0
+        self._frames_since_loss += 1
+        if self._local_streak >= settings.reacquire_frames:
+            return self._found_nearby(local, 1)
         # the candidate's check, or the first sweep crop, always runs; the others while one
         # more crop still ends before the deadline
         centres = [self._candidate.center] if self._candidate is not None else self._sweep.take(1)
@@ -449,9 +452,6 @@ class TrackingSession:
             more = self._sweep.take(1)
             found += self.tracker.detect(frame, more, self._search_size())
             centres += more
-        self._frames_since_loss += 1
-        if self._local_streak >= settings.reacquire_frames:
-            return self._found_nearby(local, len(centres) + 1)
         checked = found[0] if self._candidate is not None else None
         fresh = found[1:] if checked is not None else found
         best = max(found, key=lambda c: c.score)
