@@ -13,8 +13,9 @@ group), so reception never waits for inference. Processing (newest unprocessed f
 init boxes and ~/reset share one mutually exclusive group, run by a MultiThreadedExecutor (`NodeExecutor`, see executor.py).
 A frame's arrival triggers processing at once (a guard condition), at most `rate_hz` times a
 second; a timer at `rate_hz` picks up a frame that arrived too soon after the previous one.
-The session's whole-frame checks (see session.py) run only when they fit in half the frame
-period, so that they never make the node drop frames.
+The session's whole-frame checks and a searching frame's search crops after the first (see
+session.py) run only when they fit in half the frame period, so that they never make the node
+drop frames.
 
 Outputs while active:
 - ~/detection (vision_msgs/Detection2D) for every processed frame, header = the image's
@@ -88,7 +89,7 @@ NODE_NAME = "siamcar_tracker"
 _RATE_SLACK = 0.8  # a frame arriving after 80% of the period is processed at once (jitter)
 _LOG_THROTTLE_S = 2.0
 _CATCH_UP_BUDGET_S = 0.5
-_CHECK_SHARE = 0.5   # a frame's processing with a whole-frame check or extra search crops must end within this share of the period
+_CHECK_SHARE = 0.5   # checks and extra search crops must end within this share of the period
 _DIAGNOSTICS_PERIOD_S = 1.0
 _STALE_CHECK_S = 0.05
 
@@ -389,7 +390,7 @@ class TrackerNode(LifecycleNode):
             )
             return
         step_started = time.perf_counter()
-        # a whole-frame check only when it still fits in this share of the frame period
+        # whole-frame checks and extra search crops only while they fit in this share of the period
         deadline = time.monotonic() - (step_started - started) + _CHECK_SHARE / self._params.rate_hz
         try:
             result = self._session.step(image, deadline)

@@ -13,13 +13,14 @@ States (values match ``TrackerStatus.msg``):
 - SEARCHING: the local tracker is no longer trusted. Search crops are tiled over the frame,
   nearest the last position first, widening ring by ring to the whole frame and starting over;
   at most ``crops_per_frame`` crops run per frame (the ones after the first only while they fit
-  before ``step``'s deadline), so a searching frame costs a bounded multiple of a tracking one. The crops are cut at the target's *reference size*: its size on
-  the last frame tracked with a confidence of ``reacquire_threshold`` or more (the initial box
-  at first), not its last size, which shrinks or swells while the tracker drifts before a
-  loss. The score of a crop is the confidence of its best cell (peak cls x centre-ness times
-  the colour consistency), without the cosine window and the motion penalties. A crop scoring
-  ``reacquire_threshold`` or more, and no less than the target's own level (the median
-  confidence of its first confidently tracked frames) less LEVEL_MARGIN, makes a candidate; the next frames check it with a crop
+  before ``step``'s deadline), so a searching frame costs a bounded multiple of a tracking one.
+  The crops are cut at the target's *reference size*: its size on the last frame tracked with a
+  confidence of ``reacquire_threshold`` or more (the initial box at first), not its last size,
+  which shrinks or swells while the tracker drifts before a loss. The score of a crop is the
+  confidence of its best cell (peak cls x centre-ness times the colour consistency), without
+  the cosine window and the motion penalties. A crop scoring ``reacquire_threshold`` or more,
+  and no less than the target's own level (the median confidence of its first confidently
+  tracked frames) less LEVEL_MARGIN, makes a candidate; the next frames check it with a crop
   centred on it (a new crop scoring better replaces it), and after ``reacquire_frames``
   consecutive confident checks tracking restarts there with the first template. The local
   tracker also keeps running on every searching frame (one more network pass, its window and
@@ -94,7 +95,7 @@ class RedetectionSettings:
     enabled: bool = True
     reacquire_threshold: float = 0.7      # a candidate must score this (0..1) ...
     reacquire_frames: int = 2             # ... on this many consecutive frames
-    crops_per_frame: int = 2              # search crops per frame while SEARCHING, besides the local step (cost bound)
+    crops_per_frame: int = 2              # search crops a SEARCHING frame, besides the local step
     check_interval: int = 1               # frames between whole-frame checks while TRACKING (0: none)
     switch_margin: float = 0.1            # how much more a rival must score than the tracked box
 
@@ -136,8 +137,9 @@ def _clip(value: float, low: float, high: float) -> float:
 class SessionResult:
     """One processed frame. ``bbox`` is the tracked box (the last one while LOST or
     SEARCHING, when ``has_target`` is False); ``confidence`` is the tracker's (TRACKING, LOST)
-    or the best score among the search crops and the local tracker (SEARCHING); ``change`` is the new state when it changed
-    on this frame, with ``message`` saying why; ``crops`` counts the network passes run."""
+    or the best score among the search crops and the local tracker (SEARCHING); ``change`` is
+    the new state when it changed on this frame, with ``message`` saying why; ``crops`` counts
+    the network passes run."""
 
     state: TrackState
     bbox: tuple[float, float, float, float]
@@ -445,12 +447,14 @@ class TrackingSession:
             return self._found_nearby(local, 1)
         # the candidate's check, or the first sweep crop, always runs; the others while one
         # more crop still ends before the deadline
+        size = self._search_size()
         centres = [self._candidate.center] if self._candidate is not None else self._sweep.take(1)
-        found = self.tracker.detect(frame, centres, self._search_size())
-        while len(centres) < settings.crops_per_frame and (
-                deadline is None or time.monotonic() + self._crop_s <= deadline):
+        found = self.tracker.detect(frame, centres, size)
+        for _ in range(settings.crops_per_frame - len(centres)):
+            if deadline is not None and time.monotonic() + self._crop_s > deadline:
+                break
             more = self._sweep.take(1)
-            found += self.tracker.detect(frame, more, self._search_size())
+            found += self.tracker.detect(frame, more, size)
             centres += more
         checked = found[0] if self._candidate is not None else None
         fresh = found[1:] if checked is not None else found
@@ -487,18 +491,16 @@ class TrackingSession:
     def _found_nearby(self, local, crops: int) -> SessionResult:
         """The local tracker, run on while searching, is confident again: tracking goes on
         from its box."""
-        lost_for = self._frames_since_loss
         self._restart(local.bbox, local.confidence)
         self._centerness = float(local.centerness)
-        self.state, self._frames_since_loss = TrackState.TRACKING, 0
-        return self._result(TrackState.TRACKING, f"target found again by the local tracker after "
-                            f"{lost_for} frames (score {local.confidence:.2f})", crops)
+        return self._resume("target found again by the local tracker", local.confidence, crops)
 
     def _reacquire(self, crops: int) -> SessionResult:
         candidate = self._candidate
-        lost_for = self._frames_since_loss
         self._move_to(candidate)
+        return self._resume("target re-acquired", candidate.score, crops)
+
+    def _resume(self, what: str, score: float, crops: int) -> SessionResult:
+        lost_for = self._frames_since_loss
         self.state, self._frames_since_loss = TrackState.TRACKING, 0
-        return self._result(TrackState.TRACKING,
-                            f"target re-acquired after {lost_for} frames (score {candidate.score:.2f})",
-                            crops)
+        return self._result(TrackState.TRACKING, f"{what} after {lost_for} frames (score {score:.2f})", crops)
