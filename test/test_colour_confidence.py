@@ -1,7 +1,7 @@
 """The confidence's colour consistency: the colours of a 3 x 3 grid over the box's central half
 against the initial box's, brightness left out, the best cell counting; a recoloured copy of
 the target scores under the target itself, while the network's peak alone cannot tell them
-apart; colour_weight 0 gives the peak."""
+apart; colour_weight 0 gives the peak. The box verifier is left out here (test_verifier.py)."""
 import numpy as np
 import pytest
 
@@ -69,7 +69,7 @@ def test_a_recoloured_copy_scores_under_the_target():
     target_centre = (box[0] + box[2] / 2, box[1] + box[3] / 2)
     scores = {}
     for weight in (0.0, 5.0):
-        tracker = load_tracker("default", device="cpu", params={"colour_weight": weight})
+        tracker = load_tracker("default", device="cpu", params={"colour_weight": weight}, verifier=None)
         tracker.init(frame, box)
         on_target, on_copy = tracker.detect(frame, [target_centre, copy_centre])
         scores[weight] = (on_target.score, on_copy.score)
@@ -83,7 +83,7 @@ def test_a_recoloured_copy_scores_under_the_target():
 
 def test_colour_weight_zero_gives_the_peak_and_bad_weights_are_refused():
     frame, box, _ = _scene()
-    tracker = load_tracker("fast", device="cpu", params={"colour_weight": 0.0})
+    tracker = load_tracker("fast", device="cpu", params={"colour_weight": 0.0}, verifier=None)
     tracker.init(frame, box)
     result = tracker.track(frame)
     assert result.confidence == pytest.approx(result.peak) and result.colour_shift < 0.05

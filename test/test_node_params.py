@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from siamcar_ros.tracking.confidence import DEFAULT_COLOUR_WEIGHT, DEFAULT_VERIFIER_WEIGHT
 from siamcar_ros.ros.params import (
     CONFIGURE_PARAMETERS,
     LIVE_PARAMETERS,
@@ -59,6 +60,7 @@ def test_defaults_are_valid_and_every_parameter_has_one_change_rule():
         ("max_image_pixels", 0, "1..1000000000"),
         ("precision", "int4", "not one of 'fp32', 'bf16', 'int8'"),
         ("colour_weight", -1.0, "0 <= colour_weight <= 100"),
+        ("verifier_weight", 12.0, "0 <= verifier_weight <= 10"),
         ("exported_network", 3, "expected str"),
         ("no_such_parameter", 1, "unknown"),
     ],
@@ -84,7 +86,8 @@ def test_replaced_validates_the_merged_values():
 
 def test_negative_hyper_parameters_defer_to_the_preset():
     overrides = tracker_param_overrides(validate_parameters({"penalty_k": 0.3, "strategy": "reference"}))
-    assert overrides == {"strategy": "reference", "penalty_k": 0.3, "colour_weight": 5.0}
+    assert overrides == {"strategy": "reference", "penalty_k": 0.3,
+                         "colour_weight": DEFAULT_COLOUR_WEIGHT, "verifier_weight": DEFAULT_VERIFIER_WEIGHT}
 
 
 def test_config_yaml_lists_every_parameter_with_a_valid_default():

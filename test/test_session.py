@@ -25,7 +25,26 @@ def sequence():
 
 @pytest.fixture(scope="module")
 def tracker():
-    return load_tracker(device="cpu")
+    # the state machine's scenes (a copy the tracker stays on, scores set by the colours) are
+    # built for the network and colour parts of the confidence; the verifier's part is tested
+    # below and in test_verifier.py
+    return load_tracker(device="cpu", verifier=None)
+
+
+def test_with_the_verifier_a_look_alike_is_not_tracked_as_the_target():
+    """Drifted onto a recoloured copy, the tracker with its verifier goes LOST; the same
+    copy holds it at TRACKING when the confidence has no verifier."""
+    frame, box, alike_centre = look_alike_scene()
+    states = {}
+    for verifier in ("auto", None):
+        tracker = load_tracker(device="cpu", verifier=verifier)
+        session = TrackingSession(tracker, LossSettings(DEFAULT_LOST_THRESHOLD, 5),
+                                  RedetectionSettings(False))
+        session.start(frame, box)
+        tracker.relocate(alike_centre)
+        states[verifier] = [session.step(frame).state for _ in range(8)]
+    assert states["auto"][-1] == TrackState.LOST
+    assert all(state == TrackState.TRACKING for state in states[None])
 
 
 def absence(sequence):

@@ -139,6 +139,12 @@ class ProceduralSequence:
         return [(placements[index].cx, placements[index].cy)
                 for _, placements in self.frames.plan.distractors]
 
+    def distractor_boxes(self, index: int) -> list[np.ndarray]:
+        """Boxes (x, y, w, h, clipped to the frame) of the look-alike distractors in frame
+        ``index``, in the ground truth's convention."""
+        return [_box_of(placements[index], self.frames.plan.size)
+                for _, placements in self.frames.plan.distractors]
+
 
 # ----------------------------------------------------------------------------- images
 

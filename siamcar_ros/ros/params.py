@@ -20,7 +20,8 @@ from typing import Any
 
 from siamcar_ros.model.backbones import BACKBONES as _MODEL_BACKBONES
 from siamcar_ros.tracking.accelerate import ACCELERATORS
-from siamcar_ros.tracking.confidence import DEFAULT_COLOUR_WEIGHT, DEFAULT_LOST_THRESHOLD
+from siamcar_ros.tracking.confidence import (DEFAULT_COLOUR_WEIGHT, DEFAULT_LOST_THRESHOLD,
+                                             DEFAULT_VERIFIER_WEIGHT)
 from siamcar_ros.tracking.device import PRECISIONS
 from siamcar_ros.tracking.decode import STRATEGIES
 from siamcar_ros.tracking.params import PRESETS as _TRACKER_PRESETS
@@ -85,6 +86,8 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     ParameterSpec("colour_weight", DEFAULT_COLOUR_WEIGHT, "weight of the colour consistency in the "
                   "confidence (peak x exp(-weight x colour shift)), 0..100; 0 = the network's peak "
                   "alone (a camera whose white balance drifts)", "live"),
+    ParameterSpec("verifier_weight", DEFAULT_VERIFIER_WEIGHT, "exponent of the box verifier's "
+                  "P(same object) in the confidence, 0..10; 0 = no verifier", "live"),
     # Target loss
     ParameterSpec("lost_threshold", DEFAULT_LOST_THRESHOLD, "confidence below which a frame counts as a miss, "
                   "0..1 (default chosen on validation data for the default model)", "live"),
@@ -151,6 +154,7 @@ class NodeParameters:
     window_influence: float
     lr: float
     colour_weight: float
+    verifier_weight: float
     lost_threshold: float
     lost_patience: int
     redetection: bool
@@ -259,7 +263,8 @@ def _is_cuda_index(device: str) -> bool:
 
 
 def _check_ranges(v: dict[str, Any]) -> None:
-    for name in ("penalty_k", "window_influence", "lr", "colour_weight", "lost_threshold", "rate_hz",
+    for name in ("penalty_k", "window_influence", "lr", "colour_weight", "verifier_weight",
+                 "lost_threshold", "rate_hz",
                  "init_stamp_tolerance_ms", "reacquire_threshold", "init_max_age_s", "switch_margin",
                  "frame_buffer_megabytes"):
         if not math.isfinite(v[name]):
@@ -293,6 +298,7 @@ def tracker_param_overrides(params: NodeParameters) -> dict[str, Any]:
         if value >= 0:
             overrides[name] = float(value)
     overrides["colour_weight"] = float(params.colour_weight)
+    overrides["verifier_weight"] = float(params.verifier_weight)
     return overrides
 
 

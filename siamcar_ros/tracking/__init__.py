@@ -18,9 +18,9 @@ from .inputs import TrackerInputError
 from .params import PRESETS, TrackerParams
 from .tracker import SiamCARTracker, TargetState, TrackerStateError, TrackResult
 
-__all__ = ["BUNDLED_MODELS", "DEFAULT_CHECKPOINT_ENV", "PRESETS", "SiamCARTracker", "TargetState", "TrackResult", "TrackerInputError",
+__all__ = ["BUNDLED_MODELS", "BUNDLED_VERIFIER", "DEFAULT_CHECKPOINT_ENV", "PRESETS", "SiamCARTracker", "TargetState", "TrackResult", "TrackerInputError",
            "TrackerParams", "TrackerStateError", "default_checkpoint_path", "load_tracker",
-           "resolve_half", "resolve_checkpoint", "select_device", "tensorrt_available"]
+           "resolve_half", "resolve_checkpoint", "resolve_verifier", "select_device", "tensorrt_available"]
 
 # Environment variable that points at another default model (e.g. an installed share/ copy).
 DEFAULT_CHECKPOINT_ENV = "SIAMCAR_DEFAULT_CHECKPOINT"
@@ -31,6 +31,9 @@ _MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 BUNDLED_MODELS = {"default": _MODELS_DIR / "siamcar_default.pth",
                   "fast": _MODELS_DIR / "siamcar_fast.pth"}
 _BUNDLED_CHECKPOINT = BUNDLED_MODELS["default"]
+# The box verifier (verifier.py): it reads pixels only, so it serves every network.
+VERIFIER_FILE_NAME = "siamcar_verifier.pth"
+BUNDLED_VERIFIER = _MODELS_DIR / VERIFIER_FILE_NAME
 
 
 def default_checkpoint_path() -> Path:
@@ -49,18 +52,35 @@ def resolve_checkpoint(checkpoint: str | os.PathLike | None) -> Path:
     return Path(checkpoint)
 
 
+def resolve_verifier(verifier: str | os.PathLike | None, checkpoint: Path) -> Path | None:
+    """The verifier file to use: ``"auto"``: a ``siamcar_verifier.pth`` beside the checkpoint
+    (the node's installed models/), else the bundled one, else none; ``None`` or ``"none"``:
+    none; otherwise the path given."""
+    if verifier is None or str(verifier) == "none":
+        return None
+    if str(verifier) == "auto":
+        for candidate in (Path(checkpoint).parent / VERIFIER_FILE_NAME, BUNDLED_VERIFIER):
+            if candidate.is_file():
+                return candidate
+        return None
+    return Path(verifier)
+
+
 def load_tracker(checkpoint: str | os.PathLike | None = None, backbone: str | None = None,
                  device: str = "auto", half: bool = False,
                  params: TrackerParams | Mapping[str, Any] | str | None = None,
                  accelerator: str = "auto", precision: str = "fp32",
-                 exported: str | os.PathLike | None = None) -> SiamCARTracker:
+                 exported: str | os.PathLike | None = None,
+                 verifier: str | os.PathLike | None = "auto") -> SiamCARTracker:
     """A ready tracker: network from ``checkpoint``: a file, a bundled model's name
     (``"default"``, ``"fast"``: ``BUNDLED_MODELS``) or None (the default model).
 
     ``backbone`` checks that the file holds that network (files carry their configuration;
     published ResNet-50 files are recognised from their keys). ``params``: TrackerParams, a
     dict, or a preset name ("OTB100", "GOT10K", "UAV123", "LaSOT", "default").
-    ``precision``, ``accelerator``, ``exported``: see ``SiamCARTracker``.
+    ``precision``, ``accelerator``, ``exported``: see ``SiamCARTracker``. ``verifier``: the
+    box verifier file whose answer joins the confidence (``resolve_verifier``: "auto" takes
+    the bundled one; None for none); a file that is not a verifier's is a ``VerifierError``.
     """
     from siamcar_ros.model import load_checkpoint  # the network is only needed here
 
@@ -78,5 +98,9 @@ def load_tracker(checkpoint: str | os.PathLike | None = None, backbone: str | No
     if backbone is not None and built != backbone:
         raise ValueError(f"checkpoint {path} holds a {built!r} network, not the requested "
                          f"backbone {backbone!r}; pass a checkpoint made for {backbone!r}")
+    from .verifier import load_verifier
+
+    verifier_path = resolve_verifier(verifier, path)
     return SiamCARTracker(model, params=params, device=device, half=half, accelerator=accelerator,
-                          precision=precision, exported=exported)
+                          precision=precision, exported=exported,
+                          verifier=load_verifier(verifier_path) if verifier_path else None)

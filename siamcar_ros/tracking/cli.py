@@ -74,7 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="after a loss, search the whole frame and re-acquire the target")
     loss.add_argument("--colour-weight", type=float, default=None,
                       help="colour consistency in the confidence, 0..100; 0 = the network's peak "
-                           "alone (default: 5)")
+                           "alone (default: 2.5)")
+    loss.add_argument("--verifier-weight", type=float, default=None,
+                      help="exponent of the box verifier's answer in the confidence, 0..10; 0 = "
+                           "no verifier (default: 1)")
     loss.add_argument("--lost-threshold", type=float, default=DEFAULT_LOST_THRESHOLD,
                       help="confidence under which a frame counts as a miss (default: %(default)s)")
     loss.add_argument("--lost-patience", type=int, default=10,
@@ -141,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
     box = args.init or select_box_with_mouse(first)
     # options left unset come from the checkpoint's recommended settings (else the defaults)
     params = {key: value for key, value in (("preset", args.preset), ("strategy", args.strategy),
-                                            ("colour_weight", args.colour_weight))
+                                            ("colour_weight", args.colour_weight),
+                                            ("verifier_weight", args.verifier_weight))
               if value is not None}
     tracker = load_tracker(args.checkpoint, backbone=args.backbone, device=args.device,
                            half=args.half, params=params,

@@ -43,14 +43,16 @@ import math
 
 import numpy as np
 
-__all__ = ["COLOUR_CELLS", "COLOUR_FRACTION", "DEFAULT_COLOUR_WEIGHT", "DEFAULT_LOST_THRESHOLD", "box_colours",
+__all__ = ["COLOUR_CELLS", "COLOUR_FRACTION", "DEFAULT_COLOUR_WEIGHT", "DEFAULT_LOST_THRESHOLD", "DEFAULT_VERIFIER_WEIGHT", "box_colours",
            "colour_consistency", "colour_shift", "peak_score", "score_map"]
 
 # the central part of the box (this fraction of its width and height) whose colour is compared,
 # as a grid of COLOUR_CELLS x COLOUR_CELLS cells
 COLOUR_FRACTION = 0.5
 COLOUR_CELLS = 3
-DEFAULT_COLOUR_WEIGHT = 5.0
+DEFAULT_COLOUR_WEIGHT = 2.5
+# exponent of the box verifier's P(same object) in the confidence (verifier.py)
+DEFAULT_VERIFIER_WEIGHT = 1.0
 # Pixels whose channels all lie in this range (8-bit) make a cell's mean colour: a clipped
 # channel (a highlight, an over-exposed frame) or a nearly black one (sensor noise, and a ratio
 # of small numbers) says nothing of the colour balance. A cell with fewer than this share of
@@ -124,4 +126,4 @@ def colour_consistency(shift: float, weight: float = DEFAULT_COLOUR_WEIGHT) -> f
 # Confidence under which the node counts a frame as a miss (its lost_threshold default),
 # chosen by siamcar-tune on procedural validation sequences (the highest threshold that leaves
 # at most 3 % of on-target frames under it): see README "Confidence".
-DEFAULT_LOST_THRESHOLD = 0.4
+DEFAULT_LOST_THRESHOLD = 0.17

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .confidence import DEFAULT_COLOUR_WEIGHT
+from .confidence import DEFAULT_COLOUR_WEIGHT, DEFAULT_VERIFIER_WEIGHT
 from .decode import STRATEGIES
 
 __all__ = ["TrackerParams", "PRESETS"]
@@ -32,6 +32,7 @@ _RANGES = {
     "lr": (0.0, 1.0, "0 <= lr <= 1"),
     "context_amount": (0.0, 10.0, "0 < context_amount <= 10"),
     "colour_weight": (0.0, 100.0, "0 <= colour_weight <= 100"),
+    "verifier_weight": (0.0, 10.0, "0 <= verifier_weight <= 10"),
 }
 
 
@@ -59,6 +60,9 @@ class TrackerParams:
     - ``colour_weight``: weight of the colour consistency in the confidence,
       confidence = peak x exp(-colour_weight x colour shift) (``confidence.py``); 0 = the
       network's peak alone. It changes the confidence only, never the box.
+    - ``verifier_weight``: exponent of the box verifier's answer in the confidence,
+      confidence x P(same object)^verifier_weight (``verifier.py``); 0 = no verifier. It
+      changes the confidence only, never the box; without a verifier file it has no effect.
     """
 
     penalty_k: float = PRESETS["default"]["penalty_k"]
@@ -67,6 +71,7 @@ class TrackerParams:
     context_amount: float = 0.5
     strategy: str = "coarse_to_fine"
     colour_weight: float = DEFAULT_COLOUR_WEIGHT
+    verifier_weight: float = DEFAULT_VERIFIER_WEIGHT
 
     def __post_init__(self) -> None:
         for name, (lowest, highest, allowed) in _RANGES.items():

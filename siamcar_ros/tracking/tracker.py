@@ -35,6 +35,7 @@ from .decode import CropGeometry, Decoded, decode, hanning_window
 from .device import resolve_half, resolve_precision, select_device
 from .inputs import TrackerInputError, as_bgr_frame, check_box
 from .params import TrackerParams, resolve_tracker_params
+from .verifier import Verifier, box_patch
 
 as_params = resolve_tracker_params   # the name the tracker has always used
 
@@ -56,8 +57,10 @@ class TrackerStateError(RuntimeError):
 class TrackResult:
     """One tracked frame: box (x, y, w, h) in image pixels; ``confidence`` (0..1, see
     ``confidence.py``: the peak of cls x centre-ness before window and penalties, times the
-    colour consistency), the foreground score and centre-ness at the chosen point (both 0..1),
-    the raw maps when asked for, ``peak`` and ``colour_shift`` (the confidence's two parts)."""
+    colour consistency and the box verifier's answer), the foreground score and centre-ness at
+    the chosen point (both 0..1), the raw maps when asked for, ``peak``, ``colour_shift`` and
+    ``verification`` (the confidence's parts; ``verification``: the verifier's P(same object),
+    1.0 without a verifier)."""
 
     bbox: tuple[float, float, float, float]
     confidence: float
@@ -66,12 +69,13 @@ class TrackResult:
     foreground: float = 0.0
     peak: float = 0.0
     colour_shift: float = 0.0
+    verification: float = 1.0
 
 
 @dataclass(frozen=True)
 class Candidate:
     """Where a re-detection crop sees the target best: score (peak cls x centre-ness times
-    the colour consistency of the box there, 0..1), centre (cx, cy) and size (w, h) in image
+    the colour consistency and the verifier's answer for the box there, 0..1), centre (cx, cy) and size (w, h) in image
     pixels."""
 
     score: float
@@ -132,6 +136,8 @@ class SiamCARTracker:
     Runtime, TensorRT engines on CUDA) that run in place of the PyTorch network, fp32 only;
     files that cannot be used are named in a warning and the PyTorch network runs instead.
     ``acceleration.note`` says what is in use.
+    ``verifier``: a box verifier (``verifier.py``, ``load_verifier``) whose answer joins the
+    confidence (``TrackerParams.verifier_weight``); None: the confidence goes without.
     ``last_timings``: seconds spent in the last ``track`` call's crop, network (including the
     one device-to-host copy of the maps) and decode stages.
     """
@@ -139,7 +145,7 @@ class SiamCARTracker:
     def __init__(self, model: torch.nn.Module, params: TrackerParams | Mapping | str | None = None,
                  device: str | torch.device = "auto", half: bool = False,
                  accelerator: str = "auto", precision: str = "fp32", calibration=None,
-                 exported: str | os.PathLike | None = None):
+                 exported: str | os.PathLike | None = None, verifier: Verifier | None = None):
         # the settings the checkpoint was tuned with (load_checkpoint attaches them), if any
         self.recommended_params = dict(getattr(model, "recommended_tracker_params", None) or {})
         self._params = as_params(params, self.recommended_params)
@@ -169,6 +175,8 @@ class SiamCARTracker:
         self._pad_value: torch.Tensor | None = None
         self._host_pad_value: np.ndarray | None = None
         self._template_features = None
+        self.verifier = verifier.eval() if verifier is not None else None
+        self._verifier_reference: np.ndarray | None = None
         self.last_timings: dict[str, float] = {}
 
     # ---------------------------------------------------------------- properties
@@ -199,6 +207,7 @@ class SiamCARTracker:
         self._host_pad_value = None
         self._template_features = None
         self._colour_reference = None
+        self._verifier_reference = None
 
     def init(self, frame_bgr: np.ndarray, bbox_xywh) -> None:
         """Start tracking the target in ``bbox_xywh`` (x, y, w, h) of ``frame_bgr``."""
@@ -218,6 +227,8 @@ class SiamCARTracker:
             template_features = network.template(self._to_model_dtype(template))
         self._template_features = template_features
         self._colour_reference = box_colours(frame, (x, y, width, height))
+        self._verifier_reference = (box_patch(frame, (x, y, width, height))
+                                    if self.verifier is not None else None)
         self._pad_value = pad_value
         self._host_pad_value = host_pad_value
         self._state = TargetState(center, (width, height), (frame.shape[1], frame.shape[0]), context)
@@ -278,10 +289,18 @@ class SiamCARTracker:
                 candidates.append(self._candidate(cls, cen, loc, center, scale, size, frame))
         return candidates
 
-    def _confidence(self, peak: float, frame: np.ndarray, bbox) -> tuple[float, float]:
-        """The confidence of a box (peak x colour consistency) and its colour shift."""
+    def _confidence(self, peak: float, frame: np.ndarray, bbox) -> tuple[float, float, float]:
+        """The confidence of a box (peak x colour consistency x verification^verifier_weight),
+        its colour shift and the verifier's P(same object) (1.0 without a verifier)."""
         shift = colour_shift(box_colours(frame, bbox), self._colour_reference)
-        return peak * colour_consistency(shift, self._params.colour_weight), shift
+        confidence = peak * colour_consistency(shift, self._params.colour_weight)
+        verification = 1.0
+        weight = self._params.verifier_weight
+        if self.verifier is not None and self._verifier_reference is not None and weight > 0:
+            verification = float(self.verifier.probability(self._verifier_reference,
+                                                           [box_patch(frame, bbox)])[0])
+            confidence *= verification ** weight
+        return confidence, shift, verification
 
     def _candidate(self, cls, cen, loc, center, scale, size, frame) -> "Candidate":
         scores = score_map(cls, cen)
@@ -295,7 +314,7 @@ class SiamCARTracker:
         # the regressed size, kept within a factor 2 of the size the target was last tracked at
         width = float(np.clip((left + right) / scale, size[0] / 2, size[0] * 2))
         height = float(np.clip((top + bottom) / scale, size[1] / 2, size[1] * 2))
-        score, _ = self._confidence(float(scores[row, col]), frame, box_from_state(found, (width, height)))
+        score, _, _ = self._confidence(float(scores[row, col]), frame, box_from_state(found, (width, height)))
         return Candidate(score, found, (width, height))
 
     def relocate(self, center, size=None) -> None:
@@ -385,7 +404,7 @@ class SiamCARTracker:
         self._state = TargetState(center, size, state.frame_size, state.context_amount)
         bbox = box_from_state(center, size)
         peak = peak_score(maps[0], maps[1])
-        confidence, shift = self._confidence(peak, frame, bbox)
+        confidence, shift, verification = self._confidence(peak, frame, bbox)
         return TrackResult(
             bbox=bbox,
             confidence=confidence,
@@ -394,6 +413,7 @@ class SiamCARTracker:
             foreground=decoded.confidence,
             peak=peak,
             colour_shift=shift,
+            verification=verification,
         )
 
     @staticmethod
