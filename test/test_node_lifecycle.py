@@ -95,6 +95,8 @@ def test_cuda_without_a_gpu_falls_back_to_cpu_and_says_so(unconfigured):
     assert "CUDA is not available: running on cpu" in message
     # the accelerator asked for cannot run here either: eager PyTorch, and the status says why
     assert "accelerator 'tensorrt' unavailable (TensorRT needs a CUDA device" in message
+    # the bundled box verifier, found beside the model, joins the confidence
+    assert "box verifier in the confidence" in message
 
 
 def test_exported_network_runs_in_the_node_and_bad_files_are_named(unconfigured, checkpoints, tmp_path):

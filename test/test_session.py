@@ -25,9 +25,14 @@ def sequence():
 
 @pytest.fixture(scope="module")
 def tracker():
-    # the state machine's scenes (a copy the tracker stays on, scores set by the colours) are
-    # built for the network and colour parts of the confidence; the verifier's part is tested
-    # below and in test_verifier.py
+    return load_tracker(device="cpu")
+
+
+@pytest.fixture(scope="module")
+def unverified_tracker():
+    # the look-alike scenes (a copy the tracker stays on, scores set by the colours) are built
+    # for the network and colour parts of the confidence; the verifier's part is tested below
+    # and in test_verifier.py
     return load_tracker(device="cpu", verifier=None)
 
 
@@ -179,13 +184,13 @@ def look_alike_scene():
 
 
 @pytest.mark.parametrize("check_interval, deadline", [(0, None), (1, None), (1, 0.0)])
-def test_a_whole_frame_check_moves_tracking_off_a_look_alike(tracker, check_interval, deadline):
+def test_a_whole_frame_check_moves_tracking_off_a_look_alike(unverified_tracker, check_interval, deadline):
     """Checks every frame move tracking to the target; none (or none that fit before a
     deadline long past) leave it on the copy."""
     frame, box, alike_centre = look_alike_scene()
-    session = TrackingSession(tracker, LossSettings(0.05, 10), RedetectionSettings(True, 0.6, 3, 2, check_interval))
+    session = TrackingSession(unverified_tracker, LossSettings(0.05, 10), RedetectionSettings(True, 0.6, 3, 2, check_interval))
     session.start(frame, box)
-    tracker.relocate(alike_centre)                         # drifted onto the copy
+    unverified_tracker.relocate(alike_centre)                         # drifted onto the copy
     results = [session.step(frame, deadline) for _ in range(40)]
     centre = np.array(results[-1].bbox[:2]) + np.array(results[-1].bbox[2:]) / 2
     assert all(r.state == TrackState.TRACKING for r in results)
@@ -200,7 +205,7 @@ def test_a_whole_frame_check_moves_tracking_off_a_look_alike(tracker, check_inte
 
 
 @pytest.mark.parametrize("tracked_first", [12, 0])
-def test_a_copy_scoring_well_under_the_targets_own_level_is_not_reacquired(tracker, tracked_first):
+def test_a_copy_scoring_well_under_the_targets_own_level_is_not_reacquired(unverified_tracker, tracked_first):
     """A copy with a little of the target's colours off scores about 0.6 where the target scored
     about 0.9 on its first frames: above reacquire_threshold (0.5 here) but under the target's
     own level less LEVEL_MARGIN, so the search does not take it. Before that level is known
@@ -212,7 +217,7 @@ def test_a_copy_scoring_well_under_the_targets_own_level_is_not_reacquired(track
     with_target, only_copy = background.copy(), background.copy()
     with_target[60:160, 80:180] = photo
     with_target[320:420, 480:580] = only_copy[320:420, 480:580] = copy
-    session = TrackingSession(tracker, LossSettings(0.4, 3), RedetectionSettings(True, 0.5, 2, 4, 0))
+    session = TrackingSession(unverified_tracker, LossSettings(0.4, 3), RedetectionSettings(True, 0.5, 2, 4, 0))
     session.start(with_target, (80.0, 60.0, 100.0, 100.0))
     for _ in range(tracked_first):
         assert session.step(with_target).state == TrackState.TRACKING

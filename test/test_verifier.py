@@ -83,12 +83,12 @@ def test_the_verifier_joins_the_confidence_and_its_weight_is_checked():
     with_verifier.init(first, sequence.ground_truth[0])
     result = with_verifier.track(later)
     colour = np.exp(-with_verifier.params.colour_weight * result.colour_shift)
-    assert 0.0 < result.verification <= 1.0
-    assert result.confidence == pytest.approx(result.peak * colour * result.verification)
-    squared = load_tracker("default", device="cpu", params={"verifier_weight": 2.0})
-    squared.init(first, sequence.ground_truth[0])
-    again = squared.track(later)
-    assert again.confidence == pytest.approx(result.peak * colour * result.verification ** 2)
+    assert 0.0 < result.verification <= 1.0 and with_verifier.params.verifier_weight == 2.0
+    assert result.confidence == pytest.approx(result.peak * colour * result.verification ** 2)
+    once = load_tracker("default", device="cpu", params={"verifier_weight": 1.0})
+    once.init(first, sequence.ground_truth[0])
+    again = once.track(later)
+    assert again.confidence == pytest.approx(result.peak * colour * result.verification)
     for params, verifier in (({"verifier_weight": 0.0}, "auto"), ({}, None)):
         without = load_tracker("default", device="cpu", params=params, verifier=verifier)
         without.init(first, sequence.ground_truth[0])

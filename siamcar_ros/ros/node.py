@@ -212,7 +212,9 @@ class TrackerNode(LifecycleNode):
                 f"could not load the model (checkpoint '{params.checkpoint or 'bundled default'}', "
                 f"backbone '{params.backbone or 'as stored'}'): {error}"
             ) from error
-        return tracker, f"{note}; {tracker.acceleration.note}"
+        verifier = ("box verifier in the confidence" if tracker.verifier is not None else
+                    "no box verifier file found: the confidence goes without it")
+        return tracker, f"{note}; {tracker.acceleration.note}; {verifier}"
 
     def _create_interfaces(self, params: NodeParameters) -> None:
         image_qos = QoSProfile(

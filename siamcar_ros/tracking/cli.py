@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "alone (default: 2.5)")
     loss.add_argument("--verifier-weight", type=float, default=None,
                       help="exponent of the box verifier's answer in the confidence, 0..10; 0 = "
-                           "no verifier (default: 1)")
+                           "no verifier (default: 2)")
     loss.add_argument("--lost-threshold", type=float, default=DEFAULT_LOST_THRESHOLD,
                       help="confidence under which a frame counts as a miss (default: %(default)s)")
     loss.add_argument("--lost-patience", type=int, default=10,
