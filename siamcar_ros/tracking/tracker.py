@@ -75,8 +75,8 @@ class TrackResult:
 @dataclass(frozen=True)
 class Candidate:
     """Where a re-detection crop sees the target best: score (peak cls x centre-ness times
-    the colour consistency and the verifier's answer for the box there, 0..1), centre (cx, cy) and size (w, h) in image
-    pixels."""
+    the colour consistency and the verifier's answer for the box there, 0..1), centre (cx, cy)
+    and size (w, h) in image pixels."""
 
     score: float
     center: tuple[float, float]
