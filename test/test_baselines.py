@@ -1,8 +1,9 @@
-"""OpenCV CSRT and KCF behind the SiamCARTracker interface."""
+"""OpenCV CSRT, KCF and NanoTrack behind the SiamCARTracker interface."""
 import numpy as np
 import pytest
 
-from siamcar_ros.evaluation.baselines import OpenCVTracker
+from nanotrack_support import write_nanotrack_files
+from siamcar_ros.evaluation.baselines import NANOTRACK_ENV, OpenCVTracker
 from siamcar_ros.evaluation.metrics import iou
 from siamcar_ros.data.procedural import generate_sequence
 
@@ -38,3 +39,32 @@ def test_unknown_baseline_and_bad_inputs_are_rejected(easy_sequence):
         tracker.init(frames[0], (10, 10, 0, 5))
     with pytest.raises(ValueError, match="H x W x 3 uint8"):
         tracker.init(frames[0][..., 0], (10, 10, 20, 20))
+
+
+@pytest.fixture(scope="module")
+def nanotrack_onnx(tmp_path_factory):
+    return write_nanotrack_files(tmp_path_factory.mktemp("nanotrack"))
+
+
+def test_nanotrack_runs_from_its_two_onnx_files_and_reports_its_score(nanotrack_onnx,
+                                                                     easy_sequence):
+    sequence, frames = easy_sequence
+    tracker = OpenCVTracker("nanotrack", tuple(str(p) for p in nanotrack_onnx))
+    tracker.init(frames[0], sequence.ground_truth[0])
+    results = [tracker.track(frame) for frame in frames[1:4]]
+    assert all(len(r.bbox) == 4 and 0.0 <= r.confidence <= 1.0 for r in results)
+    assert len({r.confidence for r in results}) > 1 or results[0].confidence not in (0.0, 1.0)
+
+
+def test_nanotrack_files_come_from_the_environment_or_are_asked_for(nanotrack_onnx, monkeypatch,
+                                                                   tmp_path):
+    for variable in NANOTRACK_ENV:
+        monkeypatch.delenv(variable, raising=False)
+    with pytest.raises(FileNotFoundError, match="give --nanotrack-backbone or set "
+                                                "SIAMCAR_NANOTRACK_BACKBONE"):
+        OpenCVTracker("nanotrack")
+    with pytest.raises(FileNotFoundError, match="nanotrack head file .*missing.onnx does not exist"):
+        OpenCVTracker("nanotrack", (str(nanotrack_onnx[0]), str(tmp_path / "missing.onnx")))
+    for variable, path in zip(NANOTRACK_ENV, nanotrack_onnx):
+        monkeypatch.setenv(variable, str(path))
+    assert OpenCVTracker("nanotrack")._files == nanotrack_onnx

@@ -163,6 +163,23 @@ def test_reference_normalises_centreness_by_min_max_so_a_constant_map_still_deco
 
 
 def test_unknown_strategy_names_the_allowed_ones():
-    with pytest.raises(ValueError, match="coarse_to_fine, reference"):
+    with pytest.raises(ValueError, match="coarse_to_fine, coarse_to_fine_box, reference"):
         decode("fancy", *target_maps((127.0, 127.0), (60.0, 40.0)), (60.0, 40.0),
                TrackerParams(), GEOMETRY)
+
+
+def test_box_centre_strategy_moves_the_centre_to_the_middle_of_the_regressed_box():
+    # every cell regresses the same off-centre box: its middle lies 12 px right of, 6 px
+    # below the cell, whatever point the centre-ness refinement picks
+    cls, cen, loc = target_maps((127.0, 127.0), (60.0, 40.0))
+    loc = loc.copy()
+    loc[0] -= 12.0      # l
+    loc[2] += 12.0      # r
+    loc[1] -= 6.0       # t
+    loc[3] += 6.0       # b
+    paper = coarse_to_fine_decode(cls, cen, loc, (60.0, 40.0), 0.04, 0.44, 0.3, GEOMETRY)
+    boxed = decode("coarse_to_fine_box", cls, cen, loc, (60.0, 40.0), TrackerParams(), GEOMETRY)
+    assert boxed.point == paper.point
+    moved = np.subtract(boxed.displacement, paper.displacement)
+    np.testing.assert_allclose(moved, (12.0, 6.0), atol=0.5)
+    np.testing.assert_allclose(boxed.size, paper.size)

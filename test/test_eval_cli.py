@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nanotrack_support import write_nanotrack_files
 from siamcar_ros.evaluation.cli import main
 from siamcar_ros.evaluation.ope import ResultStore, TrackerSpec, run_trackers, score_tracker
 from siamcar_ros.data import DatasetError, read_got10k, read_otb
@@ -43,6 +44,21 @@ def test_csrt_and_kcf_on_two_procedural_sequences_print_the_table_and_write_plot
             boxes = np.loadtxt(out / tracker / f"{name}.txt", delimiter=",")
             assert boxes.shape == (6, 4)
             assert len(np.loadtxt(out / tracker / "times" / f"{name}_time.txt")) == 6
+
+
+def test_nanotrack_runs_beside_the_others_given_its_files(benchmark_root, tmp_path, capsys,
+                                                          monkeypatch):
+    for variable in ("SIAMCAR_NANOTRACK_BACKBONE", "SIAMCAR_NANOTRACK_HEAD"):
+        monkeypatch.delenv(variable, raising=False)
+    backbone, head = write_nanotrack_files(tmp_path)
+    code = main(["--root", str(benchmark_root), "--results", str(tmp_path / "r"), "--trackers",
+                 "nanotrack", "kcf", "--nanotrack-backbone", str(backbone), "--nanotrack-head",
+                 str(head), *PROCEDURAL])
+    assert code == 0
+    assert "| nanotrack |" in capsys.readouterr().out
+    assert main(["--root", str(benchmark_root), "--results", str(tmp_path / "r2"), "--trackers",
+                 "nanotrack", *PROCEDURAL]) == 2
+    assert "SIAMCAR_NANOTRACK_BACKBONE" in capsys.readouterr().err
 
 
 def test_two_workers_give_the_same_results_as_one(benchmark_root, tmp_path):

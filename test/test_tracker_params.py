@@ -52,7 +52,7 @@ def test_out_of_range_values_name_the_key_and_the_allowed_range(key, value, allo
 
 
 def test_unknown_strategy_is_rejected_with_the_allowed_names():
-    with pytest.raises(ValueError, match="'strategy'.*coarse_to_fine, reference"):
+    with pytest.raises(ValueError, match="'strategy'.*coarse_to_fine, coarse_to_fine_box, reference"):
         TrackerParams(strategy="topk")
 
 

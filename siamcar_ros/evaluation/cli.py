@@ -16,10 +16,12 @@ import os
 import sys
 from pathlib import Path
 
+from .baselines import NANOTRACK_ENV, nanotrack_configured, nanotrack_files
 from .ope import (SIAMCAR_KINDS, TRACKER_KINDS, TrackerSpec, build_tracker, long_term_scores,
                   run_trackers, score_tracker)
 from siamcar_ros.data import DATASET_NAMES, DatasetError, TrackingDataset, open_dataset
 from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
+from siamcar_ros.tracking.decode import STRATEGIES
 
 DEFAULT_PROCEDURAL_ROOT = Path("out/procedural")
 DEFAULT_HELDOUT_ROOT = Path("out/heldout")
@@ -64,13 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--procedural-size", type=parse_size, default=(480, 640), metavar="HxW")
 
     trackers = parser.add_argument_group("trackers")
-    trackers.add_argument("--trackers", nargs="+", choices=TRACKER_KINDS,
-                          default=list(TRACKER_KINDS))
+    trackers.add_argument("--trackers", nargs="+", choices=TRACKER_KINDS, default=None,
+                          help="default: all but nanotrack, and nanotrack too when "
+                               f"{' and '.join(NANOTRACK_ENV)} name its files")
+    trackers.add_argument("--nanotrack-backbone", default=None,
+                          help=f"NanoTrack's backbone ONNX file (default: ${NANOTRACK_ENV[0]})")
+    trackers.add_argument("--nanotrack-head", default=None,
+                          help=f"NanoTrack's neck/head ONNX file (default: ${NANOTRACK_ENV[1]})")
     trackers.add_argument("--checkpoint", default=None,
                           help="SiamCAR checkpoint file or bundled model name: default, fast "
                                "(default: default)")
     trackers.add_argument("--backbone", default=None, help="expected backbone of the checkpoint")
-    trackers.add_argument("--strategy", choices=("coarse_to_fine", "reference"), default=None)
+    trackers.add_argument("--strategy", choices=STRATEGIES, default=None)
     trackers.add_argument("--preset", default=None,
                           help="tracker hyper-parameter preset: OTB100, GOT10K, UAV123, LaSOT")
     trackers.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
@@ -105,6 +112,9 @@ def _tracker_specs(args) -> list[TrackerSpec]:
             specs.append(TrackerSpec(kind, name, args.checkpoint, args.backbone, args.strategy,
                                      args.preset, args.device, threads, precision=args.precision,
                                      accelerator=args.accelerator))
+        elif kind == "nanotrack":
+            files = nanotrack_files(args.nanotrack_backbone, args.nanotrack_head)
+            specs.append(TrackerSpec(kind, nanotrack_files=(str(files[0]), str(files[1]))))
         else:
             specs.append(TrackerSpec(kind))
     return specs
@@ -163,6 +173,9 @@ def _check_args(parser: argparse.ArgumentParser, args) -> None:
         parser.error(f"--workers must be at least 1, got {args.workers}")
     if args.lost_threshold is not None and not 0 <= args.lost_threshold <= 1:
         parser.error(f"--lost-threshold must be within 0..1, got {args.lost_threshold}")
+    nanotrack_options = [args.nanotrack_backbone, args.nanotrack_head]
+    if "nanotrack" not in args.trackers and any(o is not None for o in nanotrack_options):
+        parser.error("--nanotrack-backbone/--nanotrack-head need 'nanotrack' in --trackers")
     if args.limit is not None and args.limit < 1:
         parser.error(f"--limit must be at least 1, got {args.limit}")
     siamcar_options = [args.checkpoint, args.backbone, args.strategy, args.preset]
@@ -174,6 +187,9 @@ def _check_args(parser: argparse.ArgumentParser, args) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.trackers is None:
+        args.trackers = [kind for kind in TRACKER_KINDS
+                         if kind != "nanotrack" or nanotrack_configured()]
     _check_args(parser, args)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -50,6 +50,7 @@ class TrackerSpec:
     params: tuple[tuple[str, object], ...] = ()   # explicit tracker settings (name, value)
     precision: str = "fp32"
     accelerator: str = "auto"
+    nanotrack_files: tuple[str, str] | None = None   # (backbone, head) ONNX; None: environment
 
     def __post_init__(self):
         if self.kind not in TRACKER_KINDS:
@@ -61,7 +62,7 @@ class TrackerSpec:
 def build_tracker(spec: TrackerSpec):
     """A fresh tracker object with init(frame, xywh) / track(frame)."""
     if spec.kind in BASELINES:
-        return OpenCVTracker(spec.kind)
+        return OpenCVTracker(spec.kind, spec.nanotrack_files)
     if spec.kind == "siamcar-lt":
         return LongTermTracker(_siamcar_tracker(spec))
     return _siamcar_tracker(spec)

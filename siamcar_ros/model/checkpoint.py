@@ -145,6 +145,8 @@ def guess_config(state_dict: Mapping[str, torch.Tensor]) -> dict | None:
         tensor = state_dict.get(key)
         return int(tensor.shape[dim]) if tensor is not None and tensor.dim() > dim else None
 
+    if "car_head.corr_pw_cls.conv_kernel.0.weight" in state_dict:
+        return {"architecture": "nanocar", "backbone": "mobilenetv3_small"}
     if "backbone.layer1.0.conv3.weight" in state_dict:
         backbone, width = "resnet50", 1.0
     elif "backbone.layer5.0.weight" in state_dict:

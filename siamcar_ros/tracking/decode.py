@@ -24,6 +24,12 @@ Strategies (method.md, "Tracking"):
     centre-ness is upsampled over the RoI; the other maps are interpolated at the chosen
     point alone (the same values, without upsampling maps that are read once).
 
+``coarse_to_fine_box``
+    ``coarse_to_fine`` with one change in the last step: the new centre is the centre of the
+    box regressed at the refined point, (x + (r - l) / 2, y + (b - t) / 2), instead of the
+    point itself. The paper takes the point (it notes l ~ r and t ~ b there); on a stride-16
+    map, where the centre-ness peak is coarse, the regressed box places the centre better.
+
 ``reference``
     The authors' public decoding, so published weights behave as published: min-max
     normalised centre-ness, the whole maps resized to (S-1) stride + 1 with ``cv2.INTER_CUBIC``,
@@ -54,7 +60,7 @@ __all__ = [
     "cell_offset",
 ]
 
-STRATEGIES = ("coarse_to_fine", "reference")
+STRATEGIES = ("coarse_to_fine", "coarse_to_fine_box", "reference")
 
 # Half-extent limits of the reference strategy's search mask, as fractions of the template size.
 REFERENCE_REGION_SMALL = 0.1
@@ -194,8 +200,10 @@ def coarse_to_fine_decode(
     lr: float,
     geometry: CropGeometry,
     window: np.ndarray | None = None,
+    centre_from_box: bool = False,
 ) -> Decoded:
-    """The paper's Eq. 9-11 (see the module docstring)."""
+    """The paper's Eq. 9-11 (see the module docstring); ``centre_from_box`` gives the
+    ``coarse_to_fine_box`` strategy."""
     score_size = cls.shape[-1]
     window = hanning_window(score_size) if window is None else window
     centerness = _sigmoid(cen)
@@ -220,8 +228,11 @@ def coarse_to_fine_decode(
     confidence = float(np.clip(cls_up, 0.0, 1.0))
     size_penalty = float(scale_ratio_penalty(width, height, *previous_size_crop, penalty_k))
     center = (geometry.search_size - 1) / 2.0
+    centre_x, centre_y = point_x, point_y
+    if centre_from_box:
+        centre_x, centre_y = point_x + (r_up - l_up) / 2.0, point_y + (b_up - t_up) / 2.0
     return Decoded(
-        displacement=(float(point_x - center), float(point_y - center)),
+        displacement=(float(centre_x - center), float(centre_y - center)),
         size=(width, height),
         size_rate=size_penalty * confidence * lr,
         point=(float(point_x), float(point_y)),
@@ -313,8 +324,9 @@ def decode(strategy: str, cls, cen, loc, previous_size_crop, params, geometry, w
         geometry=geometry,
         window=window,
     )
-    if strategy == "coarse_to_fine":
-        return coarse_to_fine_decode(cls, cen, loc, **common)
+    if strategy in ("coarse_to_fine", "coarse_to_fine_box"):
+        return coarse_to_fine_decode(cls, cen, loc, centre_from_box=strategy == "coarse_to_fine_box",
+                                     **common)
     if strategy == "reference":
         return reference_decode(cls, cen, loc, scale_z=scale_z, **common)
     raise ValueError(f"unknown decoding strategy {strategy!r}; allowed: {', '.join(STRATEGIES)}")

@@ -56,6 +56,9 @@ DEFAULTS = {
         "pretrained_input_normalization": None,   # "imagenet_rgb": fold RGB mean/std into conv 1
         "backbone_bn_frozen": False,     # backbone batch norms keep their loaded statistics
         "init_checkpoint": None,         # a SiamCAR checkpoint to start from, or None
+        "init_nanotrack": None,          # NanoTrack V3 weights (.pth) for a nanocar model, or None
+        "head_train_layers": None,       # None: every non-backbone layer; else name prefixes
+        "head_bn_frozen": False,         # non-backbone batch norms keep their loaded statistics
         "grad_clip": 10.0,
         "loss_weights": {"cls": 1.0, "cen": 1.0, "loc": 3.0},
         "seed": 0,
@@ -131,6 +134,16 @@ def validate(config: dict) -> None:
              "null or imagenet_rgb")
     _require(isinstance(train["backbone_bn_frozen"], bool), "train.backbone_bn_frozen",
              train["backbone_bn_frozen"], "true or false")
+    _require(isinstance(train["head_bn_frozen"], bool), "train.head_bn_frozen",
+             train["head_bn_frozen"], "true or false")
+    layers = train["head_train_layers"]
+    _require(layers is None or (isinstance(layers, list) and layers
+                                and all(isinstance(v, str) and v for v in layers)),
+             "train.head_train_layers", layers, "null or a non-empty list of parameter-name "
+             "prefixes such as car_head.centerness")
+    _require(train["init_nanotrack"] is None or config["model"].get("architecture") == "nanocar",
+             "train.init_nanotrack", train["init_nanotrack"],
+             "null unless model.architecture is nanocar")
     _require(0 <= float(train["momentum"]) < 1, "train.momentum", train["momentum"], "0 <= m < 1")
     _require(str(train["device"]) in ("auto", "cpu", "cuda") or str(train["device"]).startswith("cuda:"),
              "train.device", train["device"], "auto, cpu, cuda or cuda:N")

@@ -13,6 +13,7 @@ import yaml
 
 from siamcar_ros.model import load_checkpoint, save_checkpoint
 from siamcar_ros.training.config import load_config
+from siamcar_ros.tracking.decode import STRATEGIES
 
 DEFAULT_OUTPUT = Path("models/siamcar_default.pth")
 
@@ -50,7 +51,7 @@ def main(argv=None) -> int:
                         help="the script that reproduces the file, for the record")
     parser.add_argument("--params-file",
                         help="best.yaml from siamcar-tune: the tracker settings to record")
-    parser.add_argument("--strategy", choices=("coarse_to_fine", "reference"),
+    parser.add_argument("--strategy", choices=STRATEGIES,
                         help="decoding strategy the model tracks best with (overrides the file's)")
     arguments = parser.parse_args(argv)
     params, tuning = {}, None

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from siamcar_ros.device import select_device
 from siamcar_ros.model import build_model, load_checkpoint, load_imagenet_backbone, save_checkpoint
 from siamcar_ros.model.checkpoint import read_checkpoint
+from siamcar_ros.model.nanotrack_weights import load_nanotrack_weights
 from siamcar_ros.training.datasets import build_sources
 from siamcar_ros.training.losses import LossWeights, siamcar_loss
 from siamcar_ros.training.pairs import EpochSampler, PairDataset
@@ -153,6 +154,9 @@ class Trainer:
         initial = self.train_options["init_checkpoint"]
         if initial:
             load_checkpoint(initial, model=self.model)
+        nanotrack = self.train_options["init_nanotrack"]
+        if nanotrack:
+            load_nanotrack_weights(self.model, nanotrack)
 
     # parameters and freezing -------------------------------------------------------------
     def _split_parameters(self):
@@ -164,7 +168,18 @@ class Trainer:
             else:
                 parameter.requires_grad_(False)
         backbone_ids = {id(p) for p in self.model.backbone.parameters()}
-        others = [p for p in self.model.parameters() if id(p) not in backbone_ids]
+        head_layers = self.train_options["head_train_layers"]
+        others = []
+        for name, parameter in self.model.named_parameters():
+            if id(parameter) in backbone_ids:
+                continue
+            if head_layers is None or any(name.startswith(prefix) for prefix in head_layers):
+                others.append(parameter)
+            else:
+                parameter.requires_grad_(False)
+        if not others:
+            raise ValueError(f"train.head_train_layers {head_layers} match no parameter of the "
+                             f"model")
         return backbone, others
 
     def _apply_freeze(self, frozen: bool) -> None:
@@ -179,6 +194,12 @@ class Trainer:
         if self.train_options["backbone_bn_frozen"]:
             for module in self.model.backbone.modules():
                 if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                    module.eval()
+        if self.train_options["head_bn_frozen"]:
+            backbone_modules = {id(m) for m in self.model.backbone.modules()}
+            for module in self.model.modules():
+                if (isinstance(module, torch.nn.modules.batchnorm._BatchNorm)
+                        and id(module) not in backbone_modules):
                     module.eval()
 
     def _network(self, frozen: bool):
