@@ -8,8 +8,12 @@ import yaml
 from siamcar_ros.model.checkpoint import read_checkpoint
 from siamcar_ros.tracking import default_checkpoint_path, load_tracker
 from siamcar_ros.training.export import main as export_main
+from siamcar_ros.data import open_dataset
 from siamcar_ros.training.tune import (BENCHMARK_SEED, build_grid, candidate_name, file_digest,
-                                       main, read_best, validation_set)
+                                       main, read_best, read_tuning, tune, validation_set,
+                                       write_outputs)
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_grid_is_every_combination_with_distinct_names():
@@ -68,6 +72,28 @@ def test_tuning_ranks_real_runs_and_export_records_the_winner(tmp_path, capsys):
     assert record["tuning"]["sequences"] == 2
     tracker = load_tracker(model)
     assert tracker.params.window_influence == best["window_influence"]
+
+
+def test_a_second_validation_set_joins_the_ranking_and_the_record(tmp_path):
+    procedural = validation_set(tmp_path / "validation", 3, 1, 12, (120, 160), progress=False)
+    real = open_dataset("otb", FIXTURES / "otb")
+    combos = build_grid({"strategy": ("coarse_to_fine",), "window_influence": (0.0, 0.9),
+                         "penalty_k": (0.1,), "lr": (0.5,)})
+    ranked = tune(default_checkpoint_path(), procedural, combos, tmp_path / "results",
+                  progress=False, extra_datasets=[real])
+    assert [name for name, _ in ranked[0].parts] == ["procedural", "otb"]
+    means = [item.mean_auc for item in ranked]
+    assert means == sorted(means, reverse=True)
+    assert ranked[0].mean_auc == pytest.approx(
+        (ranked[0].parts[0][1].success_auc + ranked[0].parts[1][1].success_auc) / 2)
+    ranking, best = write_outputs(ranked, tmp_path / "out", "model.pth", 3, 1)
+    with open(ranking, encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    assert float(rows[0]["mean_success_auc"]) == pytest.approx(ranked[0].mean_auc, abs=1e-4)
+    assert "otb_success_auc" in rows[0]
+    _, validation = read_tuning(best)
+    assert validation["otb"]["sequences"] == len(real.sequences)
+    assert "the otb set" in best.read_text().splitlines()[0]
 
 
 def test_a_missing_checkpoint_is_a_clear_error(tmp_path, capsys):
