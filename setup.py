@@ -8,7 +8,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["siamcar_ros", "siamcar_ros.*"]),
-    package_data={"siamcar_ros": ["py.typed"]},
+    package_data={"siamcar_ros": ["py.typed"], "siamcar_ros.data": ["real_clips.yaml"]},
     install_requires=[
         "torch>=2.1",
         "numpy",

@@ -2,7 +2,8 @@
 text parser (``common``), and the procedural sequence generator with its benchmarks.
 
 Evaluation layouts (``open_dataset`` by the names siamcar-eval accepts): ``procedural`` and
-``heldout`` (the generated benchmarks, OTB layout), ``otb``, ``uav123``, ``lasot``,
+``heldout`` (the generated benchmarks, OTB layout), ``realclips`` (short real videos with boxes
+drawn by eye, rebuilt by ``real_clips``, OTB layout), ``otb``, ``uav123``, ``lasot``,
 ``got10k-val``, ``got10k-test``, ``trackingnet``, ``vot``. Training-only layouts: ``coco``,
 ``imagenet`` (VID, DET), ``youtube_bb``; the training sources wrap the rest with
 ``FileSequences.from_dataset``.
@@ -24,6 +25,7 @@ DATASET_READERS = {
     "procedural": lambda root: read_otb(root, "procedural", use_list=True),
     "heldout": lambda root: read_otb(root, "heldout", use_list=True),
     "longterm": lambda root: read_otb(root, "longterm", use_list=True),
+    "realclips": lambda root: read_otb(root, "realclips", use_list=True),
     "otb": read_otb,
     "uav123": read_uav123,
     "lasot": read_lasot,
