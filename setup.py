@@ -23,8 +23,8 @@ setup(
             "siamcar-eval = siamcar_ros.evaluation.cli:main",
             "siamcar-train = siamcar_ros.training.cli:main",
             "siamcar-tune = siamcar_ros.training.tune:main",
-            "siamcar-export-onnx = siamcar_ros.model.onnx_export:main",
-            "siamcar-build-engines = siamcar_ros.model.engine_build:main",
+            "siamcar-export-onnx = siamcar_ros.deploy.export_onnx:main",
+            "siamcar-build-engines = siamcar_ros.deploy.engine_build:main",
         ],
     },
 )

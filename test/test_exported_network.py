@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from siamcar_ros.model.engine_build import main as build_engines_main
+from siamcar_ros.deploy.engine_build import main as build_engines_main
 from siamcar_ros.model.onnx_export import export_onnx
 from siamcar_ros.tracking import load_tracker
 from siamcar_ros.tracking.exported import (ExportedNetworkError, TensorRTNetwork, exported_paths,

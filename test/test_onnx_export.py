@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from siamcar_ros.model import build_model, xcorr_depthwise
-from siamcar_ros.model.onnx_export import ExportError, export_onnx, main
+from siamcar_ros.deploy.export_onnx import main
+from siamcar_ros.model.onnx_export import ExportError, export_onnx
 from siamcar_ros.model.xcorr import xcorr_depthwise_slices
 
 

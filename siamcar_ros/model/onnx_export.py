@@ -16,9 +16,7 @@ crops (largest difference relative to each map's range, ``tolerance`` 1e-4 by de
 """
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,36 +129,3 @@ def export_onnx(model: SiamCARModel, output_dir: str | Path, name: str = "siamca
             raise ExportError(f"{path} differs from eager PyTorch by {difference:.2e} (relative; "
                               f"allowed {tolerance:.0e})")
     return ExportedModel(template_path, search_path, template_difference, search_difference)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="siamcar-export-onnx", description=__doc__.split("\n\n")[0])
-    parser.add_argument("checkpoint", help="a .pth file or a bundled model name (default, fast)")
-    parser.add_argument("--output", default="out/onnx", help="folder for the two .onnx files")
-    parser.add_argument("--name", default=None, help="file name stem (default: the checkpoint's)")
-    parser.add_argument("--tolerance", type=float, default=1e-4,
-                        help="largest relative difference from eager PyTorch allowed")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from siamcar_ros.tracking import resolve_checkpoint
-
-    from .checkpoint import CheckpointError, load_checkpoint
-
-    path = resolve_checkpoint(args.checkpoint)
-    try:
-        if not path.is_file():
-            raise FileNotFoundError(f"checkpoint file {path} does not exist")
-        model = load_checkpoint(path)
-        exported = export_onnx(model, args.output, args.name or path.stem, args.tolerance)
-    except (CheckpointError, FileNotFoundError, ExportError) as error:
-        print(f"siamcar-export-onnx: error: {error}", file=sys.stderr)
-        return 2
-    print(f"{exported.template_path} (max relative difference {exported.template_difference:.1e})")
-    print(f"{exported.search_path} (max relative difference {exported.search_difference:.1e})")
-    print(f"opset {ONNX_OPSET}; inputs raw BGR 0..255 crops, template {model.template_size}, "
-          f"search {model.search_size}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,7 +8,7 @@ robot (a Jetson, a CUDA machine with the ``tensorrt`` package), not where the mo
 trained. The tracker takes the engines with ``exported=<prefix>`` (node: ``exported_network``)
 when it runs on CUDA; inputs and outputs stay fp32, ``--fp16`` lets TensorRT compute in fp16.
 The ONNX files parse as they are: the correlation is written without convolutions that take
-their weights from an input (``onnx_export.py``).
+their weights from an input (``siamcar_ros/model/onnx_export.py``).
 """
 from __future__ import annotations
 
