@@ -148,7 +148,8 @@ class NodeHarness:
                         and self.client.count_subscribers(image_topic) > 0, "the node's subscriptions")
 
     def set_parameters(self, **values):
-        request = SetParameters.Request(parameters=[Parameter(n, value=v).to_parameter_msg() for n, v in values.items()])
+        request = SetParameters.Request(
+            parameters=[Parameter(n, value=v).to_parameter_msg() for n, v in values.items()])
         return self.call(self.set_parameters_client, request).results
 
     def reset(self):

@@ -334,5 +334,6 @@ def test_imagenet_weights_for_another_backbone_fail_listing_the_keys(tmp_path):
     path = tmp_path / "resnet18.pth"
     torch.save(randomised(TorchvisionResNet(TorchvisionBasicBlock, [2, 2, 2, 2])), path)
     with pytest.raises(CheckpointError, match=r"do not fit the resnet50 backbone: \d+ missing keys: "
-                                              r"layer1.0.conv3.weight.*mis-shaped keys: layer1.0.conv1.weight \(file 64x64x3x3, backbone 64x64x1x1\)"):
+                                              r"layer1.0.conv3.weight.*mis-shaped keys: layer1.0.conv1.weight "
+                                              r"\(file 64x64x3x3, backbone 64x64x1x1\)"):
         load_imagenet_backbone(build_model("resnet50"), path)

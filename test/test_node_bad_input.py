@@ -100,7 +100,8 @@ def test_a_held_target_goes_stale_while_frames_are_refused_and_recovers(harness,
     assert stale.bbox_width == 0 and stale.target_area_fraction == 0 and stale.confidence == 0
     harness.statuses.clear()
     harness.publish_and_wait_detection(scene(3)[0], tracking + 20 * FRAME_NS)
-    back = harness.wait_until(lambda: next((s for s in harness.statuses if s.processed_frames and s.state == TRACKING), None),
+    back = harness.wait_until(lambda: next((s for s in harness.statuses
+                                            if s.processed_frames and s.state == TRACKING), None),
                               "a TRACKING status")
     assert "frames processed again" in back.message and back.bbox_width > 0
 

@@ -188,7 +188,8 @@ def test_a_whole_frame_check_moves_tracking_off_a_look_alike(unverified_tracker,
     """Checks every frame move tracking to the target; none (or none that fit before a
     deadline long past) leave it on the copy."""
     frame, box, alike_centre = look_alike_scene()
-    session = TrackingSession(unverified_tracker, LossSettings(0.05, 10), RedetectionSettings(True, 0.6, 3, 2, check_interval))
+    session = TrackingSession(unverified_tracker, LossSettings(0.05, 10),
+                              RedetectionSettings(True, 0.6, 3, 2, check_interval))
     session.start(frame, box)
     unverified_tracker.relocate(alike_centre)                         # drifted onto the copy
     results = [session.step(frame, deadline) for _ in range(40)]

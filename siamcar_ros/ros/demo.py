@@ -59,7 +59,8 @@ def parse_arguments(argv=None):
     parser.add_argument("--seed", type=int, default=1, help="procedural sequence seed (1: rotation, blur, shake)")
     parser.add_argument("--frames", type=int, default=300, help="sequence length (at 30 Hz)")
     parser.add_argument("--rate", type=float, default=30.0, help="camera rate, frames/s")
-    parser.add_argument("--checkpoint", default="", help="model file or bundled model name (default, fast); default: the default model")
+    parser.add_argument("--checkpoint", default="",
+                        help="model file or bundled model name (default, fast); default: the default model")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "demo")
     parser.add_argument("--start-with", choices=("auto", "launch", "executable"), default="auto",
                         help="how to start the node (auto: ros2 launch when available)")

@@ -10,7 +10,8 @@ Transitions (each does one kind of work):
 
 Threads: the image callback only stores the message in the frame buffer (its own callback
 group), so reception never waits for inference. Processing (newest unprocessed frame only),
-init boxes and ~/reset share one mutually exclusive group, run by a MultiThreadedExecutor (`NodeExecutor`, see executor.py).
+init boxes and ~/reset share one mutually exclusive group, run by a MultiThreadedExecutor
+(`NodeExecutor`, see executor.py).
 A frame's arrival triggers processing at once (a guard condition), at most `rate_hz` times a
 second; a timer at `rate_hz` picks up a frame that arrived too soon after the previous one.
 The session's whole-frame checks and a searching frame's search crops after the first (see

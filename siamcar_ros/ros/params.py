@@ -61,7 +61,8 @@ class ParameterSpec:
 
 PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     # Model
-    ParameterSpec("checkpoint", "", "model checkpoint: a .pth file or a bundled model's name (default, fast); empty = default", "configure"),
+    ParameterSpec("checkpoint", "", "model checkpoint: a .pth file or a bundled model's name "
+                  "(default, fast); empty = default", "configure"),
     ParameterSpec("backbone", "", f"backbone name {BACKBONES}; empty = as stored in the checkpoint", "configure"),
     ParameterSpec("device", "auto", "auto, cpu, cuda or cuda:N; CUDA without a GPU falls back to cpu", "configure"),
     ParameterSpec("half", False, "half precision on CUDA (ignored on cpu)", "configure"),
@@ -79,7 +80,8 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
     # Tracking hyper-parameters
     ParameterSpec("strategy", "", f"box decoding {STRATEGIES}; empty = the model's recommendation "
                   "(else coarse_to_fine)", "live"),
-    ParameterSpec("preset", "", f"hyper-parameter preset {PRESETS}; empty = the model's recommendation, else defaults", "live"),
+    ParameterSpec("preset", "", f"hyper-parameter preset {PRESETS}; empty = the model's "
+                  "recommendation, else defaults", "live"),
     ParameterSpec("penalty_k", -1.0, "scale/aspect change penalty 0..10; negative = from preset", "live"),
     ParameterSpec("window_influence", -1.0, "cosine window weight 0..1; negative = from preset", "live"),
     ParameterSpec("lr", -1.0, "box size smoothing rate 0..1; negative = from preset", "live"),
@@ -99,8 +101,9 @@ PARAMETER_SPECS: tuple[ParameterSpec, ...] = (
                   "score a re-detected candidate needs, within (0, 1]", "live"),
     ParameterSpec("reacquire_frames", RedetectionSettings.reacquire_frames,
                   "consecutive confident frames before re-acquiring, 1..100", "live"),
-    ParameterSpec("search_crops_per_frame", RedetectionSettings.crops_per_frame, "search crops per frame while SEARCHING, besides "
-                  "the local tracker's step (bounds the cost of a searching frame), 1..64", "live"),
+    ParameterSpec("search_crops_per_frame", RedetectionSettings.crops_per_frame,
+                  "search crops per frame while SEARCHING, besides the local tracker's step "
+                  "(bounds the cost of a searching frame), 1..64", "live"),
     ParameterSpec("check_interval", RedetectionSettings.check_interval, "while TRACKING with a recent "
                   "confidence under reacquire_threshold, one search crop elsewhere in the frame every "
                   "this many frames, to move off a look-alike once the target is back in view; "

@@ -18,7 +18,8 @@ from .inputs import TrackerInputError
 from .params import PRESETS, TrackerParams
 from .tracker import SiamCARTracker, TargetState, TrackerStateError, TrackResult
 
-__all__ = ["BUNDLED_MODELS", "BUNDLED_VERIFIER", "DEFAULT_CHECKPOINT_ENV", "PRESETS", "SiamCARTracker", "TargetState", "TrackResult", "TrackerInputError",
+__all__ = ["BUNDLED_MODELS", "BUNDLED_VERIFIER", "DEFAULT_CHECKPOINT_ENV", "PRESETS", "SiamCARTracker",
+           "TargetState", "TrackResult", "TrackerInputError",
            "TrackerParams", "TrackerStateError", "default_checkpoint_path", "load_tracker",
            "resolve_half", "resolve_checkpoint", "resolve_verifier", "select_device", "tensorrt_available"]
 

@@ -53,7 +53,8 @@ import math
 
 import numpy as np
 
-__all__ = ["COLOUR_CELLS", "COLOUR_FRACTION", "DEFAULT_COLOUR_WEIGHT", "DEFAULT_LOST_THRESHOLD", "DEFAULT_VERIFIER_WEIGHT", "box_colours",
+__all__ = ["COLOUR_CELLS", "COLOUR_FRACTION", "DEFAULT_COLOUR_WEIGHT", "DEFAULT_LOST_THRESHOLD",
+           "DEFAULT_VERIFIER_WEIGHT", "box_colours",
            "colour_consistency", "colour_shift", "peak_score", "score_map"]
 
 # the central part of the box (this fraction of its width and height) whose colour is compared,

@@ -18,7 +18,8 @@ States (values match ``TrackerStatus.msg``):
   confidence of ``reacquire_threshold`` or more (the initial box at first), not its last size,
   which shrinks or swells while the tracker drifts before a loss. The score of a crop is the
   confidence of its best cell (peak cls x centre-ness times the colour consistency and the
-  box verifier's answer), without the cosine window and the motion penalties. A crop scoring ``reacquire_threshold`` or more,
+  box verifier's answer), without the cosine window and the motion penalties. A crop scoring
+  ``reacquire_threshold`` or more,
   and no less than the target's own level (the median confidence of its first confidently
   tracked frames) less LEVEL_MARGIN, makes a candidate; the next frames check it with a crop
   centred on it (a new crop scoring better replaces it), and after ``reacquire_frames``
