@@ -94,7 +94,7 @@ class LossSettings:
 @dataclass(frozen=True)
 class RedetectionSettings:
     enabled: bool = True
-    reacquire_threshold: float = 0.7      # a candidate must score this (0..1) ...
+    reacquire_threshold: float = 0.55     # a candidate must score this (0..1) ...
     reacquire_frames: int = 2             # ... on this many consecutive frames
     crops_per_frame: int = 2              # search crops a SEARCHING frame, besides the local step
     check_interval: int = 1               # frames between whole-frame checks while TRACKING (0: none)
