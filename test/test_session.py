@@ -19,7 +19,7 @@ SEQUENCE_SEED = 4
 @pytest.fixture(scope="module")
 def sequence():
     # without look-alike distractors: with them in view the network re-acquires a copy
-    # (README, "Loss and re-detection")
+    # (docs/confidence-and-redetection.md)
     return generate_long_term_sequence(SEQUENCE_SEED, length=260, size=(240, 320), look_alikes=False)
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
+
 from .metrics import (NORM_PRECISION_THRESHOLDS, PRECISION_INDEX, PRECISION_THRESHOLDS,
                       SUCCESS_THRESHOLDS, ConfidenceSummary, SequenceScore, Summary, summarise,
                       summarise_by_attribute, summarise_confidence)
@@ -22,7 +24,7 @@ class TrackerReport:
 
 
 def build_reports(scores_by_tracker: dict[str, list[SequenceScore]],
-                  lost_threshold: float = 0.5) -> list[TrackerReport]:
+                  lost_threshold: float = DEFAULT_LOST_THRESHOLD) -> list[TrackerReport]:
     """Summaries per tracker, best success AUC first; the confidence summary counts the
     frames under ``lost_threshold``."""
     reports = [TrackerReport(name, summarise(scores), summarise_by_attribute(scores), scores,

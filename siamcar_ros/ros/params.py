@@ -28,7 +28,7 @@ from siamcar_ros.tracking.params import PRESETS as _TRACKER_PRESETS
 from siamcar_ros.tracking.session import LossSettings, RedetectionSettings
 
 # the library's own lists, so that the node accepts exactly what the model and tracker do
-BACKBONES = tuple(_MODEL_BACKBONES)
+BACKBONES = (*_MODEL_BACKBONES, "mobilenetv3_small")   # the last: the nanocar network's
 PRESETS = tuple(name for name in _TRACKER_PRESETS if name != "default")
 IMAGE_TYPES = ("raw", "compressed")
 QOS_RELIABILITIES = ("best_effort", "reliable")

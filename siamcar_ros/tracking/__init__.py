@@ -26,9 +26,9 @@ __all__ = ["BUNDLED_MODELS", "BUNDLED_VERIFIER", "DEFAULT_CHECKPOINT_ENV", "PRES
 # Environment variable that points at another default model (e.g. an installed share/ copy).
 DEFAULT_CHECKPOINT_ENV = "SIAMCAR_DEFAULT_CHECKPOINT"
 _MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
-# Bundled models by name: ``default`` (MobileNetV2, ImageNet-pretrained, the best tracker) and
-# ``fast`` (a narrow AlexNet trained from scratch: the smallest and quickest, weaker off its
-# training pictures).
+# Bundled models by name: ``default`` (the nanocar network: NanoTrack V3's trained weights with
+# SiamCAR's centre-ness branch; the one that tracks real video) and ``fast`` (a narrow AlexNet
+# trained from scratch on procedural pictures: small, weaker on real footage).
 BUNDLED_MODELS = {"default": _MODELS_DIR / "siamcar_default.pth",
                   "fast": _MODELS_DIR / "siamcar_fast.pth"}
 _BUNDLED_CHECKPOINT = BUNDLED_MODELS["default"]

@@ -48,7 +48,7 @@ LOGGER = logging.getLogger(__name__)
 ACCELERATORS = ("auto", "none", "export", "tensorrt", "onnxruntime", "compile")
 # relative difference to eager fp32 an accelerated branch may show, per precision
 # (reduced precisions: loose, to catch a broken build; their fidelity is measured on the
-# benchmark, see README "Search-branch accelerators and precision")
+# benchmark, see docs/deployment.md)
 TOLERANCES = {"fp32": 1e-3, "half": 2e-2, "bf16": 2.5e-1, "int8": 5e-1}
 
 

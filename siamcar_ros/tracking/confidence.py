@@ -38,8 +38,8 @@ threshold chosen the same way, left 70 % of off-target frames under it against t
 86 %. The well-exposed pixel rule came later, chosen the same way over short validation seeds 1
 and 3 (40 sequences) and the long-term seed 7: at the threshold that keeps 97 % of on-target
 frames above it, it left 83 % of off-target frames under it against 75 % without (among those
-on a look-alike, 46 % against 10 %); the long-term set was unchanged (45 %). See README
-"Confidence" and "The bundled models".
+on a look-alike, 46 % against 10 %); the long-term set was unchanged (45 %). See
+docs/confidence-and-redetection.md.
 
 With the verifier (chosen the same way, on short seeds 1, 3, 4, 5 and long-term seeds 7, 8) the
 colour weight went from 5 to 2.5, the verifier's answer counts squared (fewer look-alikes
@@ -136,5 +136,5 @@ def colour_consistency(shift: float, weight: float = DEFAULT_COLOUR_WEIGHT) -> f
 
 # Confidence under which the node counts a frame as a miss (its lost_threshold default),
 # chosen on procedural validation sequences (short seeds 1, 3, 4, 5: the highest threshold that
-# leaves at most 3 % of on-target frames under it): see README "Confidence".
+# leaves at most 3 % of on-target frames under it): see docs/confidence-and-redetection.md.
 DEFAULT_LOST_THRESHOLD = 0.05
