@@ -8,6 +8,7 @@ import time
 import pytest
 
 from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
+from siamcar_ros.tracking.session import RedetectionSettings
 
 from node_test_support import (
     HEIGHT,
@@ -246,5 +247,5 @@ def test_out_of_range_redetection_parameters_are_refused_and_the_target_kept(har
         assert not result.successful and name in result.reason and reason in result.reason
     assert harness.status_with("parameter change refused")
     assert harness.node._session.state == state
-    assert harness.node._session.redetection.reacquire_threshold == 0.7
+    assert harness.node._session.redetection.reacquire_threshold == RedetectionSettings.reacquire_threshold
     harness.publish_and_wait_detection(scene(2)[0], fresh + 2 * FRAME_NS)
