@@ -52,9 +52,17 @@ def frames():
     return sequence
 
 
+def eager_tracker(model, params=None, **options):
+    """A tracker whose search branch runs in eager PyTorch. The state machine is the same
+    whichever way the branch runs (test_accelerate.py checks each accelerator's boxes against
+    eager's); eager spares each tracker the ONNX export of the default accelerator, which was
+    most of this file's time."""
+    return SiamCARTracker(model, params, device="cpu", accelerator="none", **options)
+
+
 @pytest.fixture
 def tracker(model):
-    return SiamCARTracker(model, device="cpu")
+    return eager_tracker(model)
 
 
 def run(tracker, frames, box=BOX):
@@ -62,8 +70,9 @@ def run(tracker, frames, box=BOX):
     return [tracker.track(frame) for frame in frames[1:]]
 
 
-def test_track_returns_a_box_and_scores_in_range(tracker, frames):
-    for result in run(tracker, frames):
+def test_track_returns_a_box_and_scores_in_range(model, frames):
+    default = SiamCARTracker(model, device="cpu")       # the default accelerator (auto)
+    for result in run(default, frames):
         assert isinstance(result, TrackResult) and result.maps is None
         assert len(result.bbox) == 4 and all(math.isfinite(v) for v in result.bbox)
         assert result.bbox[2] >= MIN_TARGET_SIZE and result.bbox[3] >= MIN_TARGET_SIZE
@@ -82,7 +91,7 @@ def test_maps_on_request_have_the_score_map_shape(tracker, frames, model):
 
 @pytest.mark.parametrize("strategy", ["coarse_to_fine", "reference"])
 def test_both_strategies_track(model, frames, strategy):
-    tracker = SiamCARTracker(model, TrackerParams(strategy=strategy), device="cpu")
+    tracker = eager_tracker(model, TrackerParams(strategy=strategy))
     assert all(math.isfinite(v) for r in run(tracker, frames) for v in r.bbox)
 
 
@@ -90,7 +99,7 @@ def test_template_branch_runs_once_per_init(model, frames):
     calls = []
     handle = model.backbone.register_forward_hook(lambda m, i, o: calls.append(i[0].shape[-1]))
     try:
-        run(SiamCARTracker(model, device="cpu", accelerator="none"), frames)
+        run(eager_tracker(model), frames)
     finally:
         handle.remove()
     assert calls == [127] + [255] * (len(frames) - 1)
@@ -144,7 +153,7 @@ BAD_FRAMES = [
 
 @pytest.mark.parametrize("frame, message", BAD_FRAMES)
 def test_bad_frames_are_refused_and_leave_the_tracker_unchanged(model, frames, frame, message):
-    tracker, twin = SiamCARTracker(model, device="cpu"), SiamCARTracker(model, device="cpu")
+    tracker, twin = eager_tracker(model), eager_tracker(model)
     tracker.init(frames[0], BOX)
     twin.init(frames[0], BOX)
     tracker.track(frames[1])
@@ -165,16 +174,16 @@ def test_bad_init_frame_is_refused(tracker):
 def test_grayscale_frames_are_tracked_as_three_equal_channels(model, frames):
     gray = [frame[:, :, 1].copy() for frame in frames]
     as_bgr = [np.repeat(g[:, :, None], 3, axis=2) for g in gray]
-    expected = [r.bbox for r in run(SiamCARTracker(model, device="cpu"), as_bgr)]
-    assert [r.bbox for r in run(SiamCARTracker(model, device="cpu"), gray)] == expected
+    expected = [r.bbox for r in run(eager_tracker(model), as_bgr)]
+    assert [r.bbox for r in run(eager_tracker(model), gray)] == expected
     single_channel = [g[:, :, None] for g in gray]
-    assert [r.bbox for r in run(SiamCARTracker(model, device="cpu"), single_channel)] == expected
+    assert [r.bbox for r in run(eager_tracker(model), single_channel)] == expected
 
 
 def test_bgra_frames_drop_the_alpha_channel(model, frames):
-    expected = [r.bbox for r in run(SiamCARTracker(model, device="cpu"), frames)]
+    expected = [r.bbox for r in run(eager_tracker(model), frames)]
     alpha = [np.dstack([f, np.full(f.shape[:2], 7, np.uint8)]) for f in frames]
-    assert [r.bbox for r in run(SiamCARTracker(model, device="cpu"), alpha)] == expected
+    assert [r.bbox for r in run(eager_tracker(model), alpha)] == expected
 
 
 @pytest.mark.parametrize("box", [
@@ -185,7 +194,7 @@ def test_bgra_frames_drop_the_alpha_channel(model, frames):
     (10.0, 45.0, 110.0, 3.0),         # very elongated
 ])
 def test_awkward_boxes_track_and_stay_inside_the_frame(model, frames, box):
-    tracker = SiamCARTracker(model, device="cpu")
+    tracker = eager_tracker(model)
     for result in run(tracker, frames, box):
         cx, cy = tracker.state.center
         width, height = tracker.state.size
@@ -217,12 +226,12 @@ def test_state_past_the_border_is_clipped_to_the_frame():
 
 
 def test_update_params_applies_from_the_next_frame_and_rejects_bad_values(model, frames):
-    tracker = SiamCARTracker(model, "OTB100", device="cpu")
+    tracker = eager_tracker(model, "OTB100")
     tracker.init(frames[0], BOX)
     # (the strategy stays: reference crops its template the authors' way, at init)
     tracker.update_params({"preset": "GOT10K"})
     assert tracker.params == TrackerParams.from_preset("GOT10K")
-    reference = SiamCARTracker(model, TrackerParams.from_preset("GOT10K"), device="cpu")
+    reference = eager_tracker(model, TrackerParams.from_preset("GOT10K"))
     reference.init(frames[0], BOX)
     assert tracker.track(frames[1]).bbox == reference.track(frames[1]).bbox
     with pytest.raises(ValueError, match="'lr'"):
@@ -231,8 +240,8 @@ def test_update_params_applies_from_the_next_frame_and_rejects_bad_values(model,
 
 
 def test_two_trackers_sharing_one_network_keep_their_own_templates(model, frames):
-    alone = [r.bbox for r in run(SiamCARTracker(model, device="cpu"), frames)]
-    first, second = SiamCARTracker(model, device="cpu"), SiamCARTracker(model, device="cpu")
+    alone = [r.bbox for r in run(eager_tracker(model), frames)]
+    first, second = eager_tracker(model), eager_tracker(model)
     first.init(frames[0], BOX)
     second.init(frames[0], (5.0, 5.0, 30.0, 30.0))
     assert [first.track(f).bbox for f in frames[1:]] == alone
@@ -240,14 +249,14 @@ def test_two_trackers_sharing_one_network_keep_their_own_templates(model, frames
 
 def test_half_on_cpu_is_ignored_with_a_warning(model, caplog):
     with caplog.at_level(logging.WARNING):
-        tracker = SiamCARTracker(model, device="cpu", half=True)
+        tracker = eager_tracker(model, half=True)
     assert tracker.half is False and "fp16" in caplog.text
     assert next(model.parameters()).dtype == torch.float32
 
 
 def test_resnet50_tracker_uses_the_published_geometry(frames):
     torch.manual_seed(0)
-    tracker = SiamCARTracker(build_model("resnet50"), device="cpu")
+    tracker = eager_tracker(build_model("resnet50"))
     assert (tracker.geometry.score_size, tracker.geometry.offset) == (25, 31.0)
     tracker.init(frames[0], BOX)
     result = tracker.track(frames[1], return_maps=True)

@@ -46,13 +46,19 @@ def cpu_supports_bf16() -> bool:
         return False
 
 
-def resolve_precision(precision: str, device: torch.device, accelerator: str) -> str:
+def resolve_precision(precision: str, device: torch.device, accelerator: str,
+                      exported: bool = False) -> str:
     """Check a precision choice; ValueError says what is wrong and what is allowed.
 
     ``bf16``: bfloat16 autocast on a CPU that has the instructions, compiled (accelerator auto
     or compile) or eager (none); maps within about 1e-2 of fp32. ``int8``: the search branch
     quantized and compiled on the CPU (accelerator auto or compile; ``quantize.py``).
-    fp16 on CUDA is ``half``.
+    fp16 on CUDA is ``half``. ``exported``: exported network files are to run in place of the
+    network; they take fp32 only.
+
+    The order of the checks is fixed so that the same arguments get the same answer on every
+    machine: first what is wrong everywhere (an unknown name, a device, accelerator or exported
+    network that cannot take the precision), last what this CPU lacks.
     """
     precision = str(precision).strip().lower()
     if precision not in PRECISIONS:
@@ -61,11 +67,14 @@ def resolve_precision(precision: str, device: torch.device, accelerator: str) ->
         return precision
     if device.type != "cpu":
         raise ValueError(f"precision {precision!r} is for the CPU; on {device.type} use half=True (fp16)")
-    if precision == "bf16" and not cpu_supports_bf16():
-        raise ValueError("precision 'bf16' needs a CPU with bfloat16 instructions (AVX-512 BF16 "
-                         "or AMX); this CPU has none: use fp32 or int8")
     allowed = ("auto", "none", "compile") if precision == "bf16" else ("auto", "compile")
     if accelerator not in allowed:
         raise ValueError(f"precision {precision!r} runs with accelerator {' or '.join(allowed)}, "
                          f"got {accelerator!r}")
+    if exported:
+        raise ValueError(f"exported network files run as they were exported; precision must "
+                         f"be fp32 with them, got {precision!r}")
+    if precision == "bf16" and not cpu_supports_bf16():
+        raise ValueError("precision 'bf16' needs a CPU with bfloat16 instructions (AVX-512 BF16 "
+                         "or AMX); this CPU has none: use fp32 or int8")
     return precision

@@ -151,7 +151,8 @@ class SiamCARTracker:
         self._params = as_params(params, self.recommended_params)
         self.device = select_device(device)
         self.half = resolve_half(half, self.device)
-        self.precision = resolve_precision(precision, self.device, accelerator)
+        self.precision = resolve_precision(precision, self.device, accelerator,
+                                           exported=bool(exported))
         self.model = model.to(self.device).eval()
         if self.half:
             self.model.half()
@@ -333,9 +334,6 @@ class SiamCARTracker:
         """The exported network at ``prefix`` and "", or None and why (also in a warning)."""
         from .exported import ExportedNetworkError, load_exported_network
 
-        if self.precision != "fp32":
-            raise ValueError(f"exported network files run as they were exported; precision must "
-                             f"be fp32 with them, got {self.precision!r}")
         try:
             network, _ = load_exported_network(prefix, self.model, self.device)
         except ExportedNetworkError as error:
