@@ -26,10 +26,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .backbones.mobilenetv3 import MobileNetV3Small
+from .siamcar import SiameseNetwork
 from .xcorr import xcorr_depthwise
 
-TEMPLATE_SIZE = 127
-SEARCH_SIZE = 255
 CHANNELS = 96
 TEMPLATE_CELLS = 64        # 8 x 8 template map: channels of the pixel-wise correlation
 DEPTHWISE_KERNEL = 4       # central cells of the template map used by the depth-wise one
@@ -144,12 +143,9 @@ class NanoCARHead(nn.Module):
         return self.cls_logits(cls_tower), loc, self.centerness(cls_tower)
 
 
-class NanoCARModel(nn.Module):
+class NanoCARModel(SiameseNetwork):
     """The ``nanocar`` network, with ``SiamCARModel``'s interface (inputs: float32
     B x 3 x H x W crops with raw 0..255 BGR values; outputs ``cls``, ``loc``, ``cen``)."""
-
-    template_size = TEMPLATE_SIZE
-    search_size = SEARCH_SIZE
 
     def __init__(self, config: dict | None = None):
         super().__init__()
@@ -164,44 +160,10 @@ class NanoCARModel(nn.Module):
             raise ValueError(f"nanocar needs an 8x8 template map, got {template_side}")
         self.config = dict(config or {"architecture": "nanocar"})
 
-    @property
-    def score_offset(self) -> float:
-        """Search-crop pixel of cell (0, 0): 15 (cells 16 px apart around the crop centre)."""
-        return (self.search_size - 1) / 2 - self.stride * (self.score_size - 1) / 2
-
-    def _features(self, image: torch.Tensor) -> list[torch.Tensor]:
-        if image.dim() != 4 or image.size(1) != 3:
-            raise ValueError(f"expected a B x 3 x H x W image tensor, got shape {tuple(image.shape)}")
+    def _maps(self, image: torch.Tensor) -> list[torch.Tensor]:
         return [feature.contiguous() for feature in self.backbone(image)]
 
     def _head(self, search_features: list[torch.Tensor], template_features: list[torch.Tensor],
               correlate=xcorr_depthwise) -> dict[str, torch.Tensor]:
         cls, loc, cen = self.car_head(template_features[0], search_features[0], correlate)
         return {"cls": cls.contiguous(), "loc": loc.contiguous(), "cen": cen.contiguous()}
-
-    def template(self, z: torch.Tensor) -> list[torch.Tensor]:
-        return self._features(z)
-
-    def search_features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        return self._features(x)
-
-    def track(self, x: torch.Tensor, template: list[torch.Tensor]) -> dict[str, torch.Tensor]:
-        return self.track_features(self._features(x), template)
-
-    def track_features(self, search_features: list[torch.Tensor],
-                       template: list[torch.Tensor]) -> dict[str, torch.Tensor]:
-        search_features = list(search_features)
-        if template is None or len(template) != 1 or len(search_features) != 1:
-            raise ValueError(f"expected one template map from template() and one search map, got "
-                             f"{'None' if template is None else len(template)} and "
-                             f"{len(search_features)}")
-        batch = search_features[0].size(0)
-        if template[0].size(0) == 1 and batch > 1:
-            template = [template[0].expand(batch, *template[0].shape[1:])]
-        return self._head(search_features, list(template))
-
-    def forward(self, template: torch.Tensor, search: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Batched template/search pairs (training)."""
-        if template.size(0) != search.size(0):
-            raise ValueError(f"template batch {template.size(0)} != search batch {search.size(0)}")
-        return self._head(self._features(search), self._features(template))
