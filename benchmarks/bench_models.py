@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from siamcar_ros.data import open_dataset
-from siamcar_ros.data.procedural import generate_sequence
+from siamcar_ros.data.procedural.sequence import generate_sequence
 from siamcar_ros.evaluation.baselines import OpenCVTracker, nanotrack_configured
 from siamcar_ros.tracking import load_tracker
 

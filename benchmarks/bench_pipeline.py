@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from siamcar_ros.data.procedural import generate_sequence
+from siamcar_ros.data.procedural.sequence import generate_sequence
 from siamcar_ros.model import build_model
 from siamcar_ros.model.checkpoint import load_checkpoint
 from siamcar_ros.tracking import SiamCARTracker, TrackerParams

@@ -17,7 +17,9 @@ from pathlib import Path
 import cv2
 
 from siamcar_ros.evaluation.cli import parse_size
-from siamcar_ros.data.procedural import ATTRIBUTES, generate_sequence, write_sequence
+from siamcar_ros.data.procedural.attributes import ATTRIBUTES
+from siamcar_ros.data.procedural.benchmark import write_sequence
+from siamcar_ros.data.procedural.sequence import generate_sequence
 
 
 def main() -> None:

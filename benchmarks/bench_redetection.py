@@ -20,7 +20,7 @@ import time
 
 import torch
 
-from siamcar_ros.data.procedural import generate_sequence
+from siamcar_ros.data.procedural.sequence import generate_sequence
 from siamcar_ros.tracking import load_tracker
 from siamcar_ros.tracking.session import (LossSettings, RedetectionSettings, TrackingSession,
                                           TrackState)

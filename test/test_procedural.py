@@ -4,9 +4,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from siamcar_ros.data import procedural
-from siamcar_ros.data.procedural import (ATTRIBUTES, generate_sequence,
-                                               write_benchmark)
+from siamcar_ros.data.procedural import ATTRIBUTES, generate_sequence, write_benchmark
+from siamcar_ros.data.procedural.render import paste_patch
 
 SMALL = (120, 160)
 
@@ -66,7 +65,7 @@ def test_ground_truth_box_is_the_extent_of_the_rendered_target():
     white = (np.full(plan.target_pyramid[0].shape, 255, np.uint8),)
     for i in (0, 10, 29):
         canvas = np.zeros((*SMALL, 3), np.uint8)
-        procedural._paste_patch(canvas, white, plan.target[i])
+        paste_patch(canvas, white, plan.target[i])
         rows, cols = np.nonzero(canvas[..., 0] >= 128)   # pixels at least half covered
         x, y, w, h = sequence.ground_truth[i]
         assert abs(cols.min() - x) <= 1 and abs(cols.max() + 1 - (x + w)) <= 1

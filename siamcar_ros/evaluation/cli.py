@@ -123,13 +123,14 @@ def _tracker_specs(args) -> list[TrackerSpec]:
 def _load_dataset(args) -> TrackingDataset:
     root = args.root
     if args.dataset == "procedural":
-        from siamcar_ros.data.procedural import write_benchmark
+        from siamcar_ros.data.procedural.benchmark import write_benchmark
         root = root or DEFAULT_PROCEDURAL_ROOT
         seed = STANDING_SEED if args.procedural_seed is None else args.procedural_seed
         write_benchmark(root, seed, args.procedural_sequences or 30,
                         args.procedural_length or 150, args.procedural_size, progress=not args.quiet)
     elif args.dataset == "longterm":
-        from siamcar_ros.data.procedural import LONG_TERM_LENGTH, write_benchmark
+        from siamcar_ros.data.procedural.benchmark import write_benchmark
+        from siamcar_ros.data.procedural.long_term import LONG_TERM_LENGTH
         root = root or DEFAULT_LONG_TERM_ROOT
         seed = LONG_TERM_SEED if args.procedural_seed is None else args.procedural_seed
         count = LONG_TERM_SEQUENCES if args.procedural_sequences is None else args.procedural_sequences
@@ -137,7 +138,7 @@ def _load_dataset(args) -> TrackingDataset:
         write_benchmark(root, seed, count, length, args.procedural_size, progress=not args.quiet,
                         prefix="longterm", long_term=True)
     elif args.dataset == "heldout":
-        from siamcar_ros.data.procedural import write_benchmark
+        from siamcar_ros.data.procedural.benchmark import write_benchmark
         root = root or DEFAULT_HELDOUT_ROOT
         seed = HELDOUT_SEED if args.procedural_seed is None else args.procedural_seed
         write_benchmark(root, seed, args.procedural_sequences or 30, args.procedural_length or 150,

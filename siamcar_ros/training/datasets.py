@@ -73,7 +73,8 @@ class ProceduralSequences:
 
     def __init__(self, first_seed: int = 1, pool_size: int = 64, refresh_per_epoch: int = 16,
                  length: int = 150, size: tuple[int, int] = (480, 640), photos: str = "standard"):
-        from siamcar_ros.data.procedural import BENCHMARK_SEED_BASE, PHOTO_POOLS
+        from siamcar_ros.data.procedural.benchmark import BENCHMARK_SEED_BASE
+        from siamcar_ros.data.procedural.photos import PHOTO_POOLS
         if photos not in PHOTO_POOLS:
             raise ValueError(f"procedural training photos must be one of {PHOTO_POOLS}, got "
                              f"{photos!r} (held-out photographs are for evaluation only)")
@@ -99,7 +100,7 @@ class ProceduralSequences:
         return self.first_seed + (seed - self.first_seed) % (self.limit - self.first_seed)
 
     def _sequence(self, index: int):
-        from siamcar_ros.data.procedural import generate_sequence
+        from siamcar_ros.data.procedural.sequence import generate_sequence
         seed = self.seed_of(index)
         if seed not in self._cache:
             self._cache[seed] = generate_sequence(seed, self.length, self.size, photos=self.photos)

@@ -37,7 +37,7 @@ import numpy as np
 from siamcar_ros.evaluation.metrics import (ConfidenceSummary, Summary, summarise,
                                             summarise_confidence)
 from siamcar_ros.evaluation.ope import TrackerSpec, run_trackers, score_tracker
-from siamcar_ros.data.procedural import write_benchmark
+from siamcar_ros.data.procedural.benchmark import write_benchmark
 from siamcar_ros.data import open_dataset
 from siamcar_ros.tracking.decode import STRATEGIES
 from siamcar_ros.tracking.params import TrackerParams

@@ -33,7 +33,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from siamcar_ros.data.procedural import generate_long_term_sequence, generate_sequence
+from siamcar_ros.data.procedural.long_term import generate_long_term_sequence
+from siamcar_ros.data.procedural.sequence import generate_sequence
 from siamcar_ros.evaluation.metrics import iou
 from siamcar_ros.tracking.verifier import Verifier, box_patch
 
