@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 source ./env.sh
-exec python -m siamcar_ros.ros.demo "$@"
+exec python -m siamcar_ros.demo "$@"

@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from siamcar_ros.ros.demo import Received, boxes_per_frame
+from siamcar_ros.demo.client import Received
+from siamcar_ros.demo.outputs import boxes_per_frame
 
 
 def test_skipped_frames_are_scored_with_the_newest_earlier_detection():
@@ -30,7 +31,7 @@ def test_demo_run_writes_video_plot_and_summary(tmp_path):
     out = tmp_path / "demo"
     env = dict(os.environ, ROS_DOMAIN_ID="65")
     result = subprocess.run(
-        [sys.executable, "-m", "siamcar_ros.ros.demo", "--frames", "20", "--checkpoint", str(checkpoint),
+        [sys.executable, "-m", "siamcar_ros.demo", "--frames", "20", "--checkpoint", str(checkpoint),
          "--out", str(out), "--start-with", "executable"],
         env=env, capture_output=True, text=True, timeout=180,
     )

@@ -1,25 +1,6 @@
-"""The demo behind `make demo`: the tracking node on a procedural sequence played as a camera.
-
-1. starts the node: `ros2 launch siamcar_ros tracker.launch.py` where the ros2 command
-   exists, else the `siamcar_tracker` executable (or `python -m siamcar_ros.ros.node`),
-   configured and activated through the lifecycle services;
-2. plays a seeded procedural sequence (exact ground truth) as a 30 Hz sensor_msgs/Image topic,
-   sends the first frame's box on the init topic, stamped with that frame;
-3. records the vision_msgs/Detection2D stream and the node's status;
-4. writes to the output folder (out/demo/ by default): `demo.mp4` (ground truth green, the
-   node's box yellow while TRACKING and red while LOST), `success.png` (success plot),
-   `detections.csv` and `summary.txt` (one line: success AUC, frames/s, dropped frames).
-
-A frame the node skipped (it only ever tracks the newest frame) is scored with the newest box
-received before it, which is what a consumer of the topic would have had at that moment.
-
-    python -m siamcar_ros.ros.demo [--seed 1] [--frames 300] [--checkpoint model.pth] [--out out/demo]
-"""
-
+"""The node's process and the DDS player: starts the node, plays frames and the init box, records detections."""
 from __future__ import annotations
 
-import argparse
-import csv
 import os
 import shutil
 import signal
@@ -30,7 +11,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -48,23 +28,12 @@ START_STAMP_NS = 1_000 * 1_000_000_000
 
 @dataclass
 class Received:
+    """One detection message as the demo recorded it."""
+
     stamp_ns: int
     bbox_xywh: tuple[float, float, float, float]
     tracking: bool  # a result is present (TRACKING); empty results = LOST
     score: float
-
-
-def parse_arguments(argv=None):
-    parser = argparse.ArgumentParser(prog="siamcar-demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=int, default=1, help="procedural sequence seed (1: rotation, blur, shake)")
-    parser.add_argument("--frames", type=int, default=300, help="sequence length (at 30 Hz)")
-    parser.add_argument("--rate", type=float, default=30.0, help="camera rate, frames/s")
-    parser.add_argument("--checkpoint", default="",
-                        help="model file or bundled model name (default, fast); default: the default model")
-    parser.add_argument("--out", type=Path, default=ROOT / "out" / "demo")
-    parser.add_argument("--start-with", choices=("auto", "launch", "executable"), default="auto",
-                        help="how to start the node (auto: ros2 launch when available)")
-    return parser.parse_args(argv)
 
 
 # --------------------------------------------------------------------------- the node process
@@ -216,116 +185,3 @@ def play(client: DemoClient, sequence, rate_hz: float) -> tuple[list[int], float
     time.sleep(1.5)  # the last detections
     return stamps, elapsed
 
-
-# ------------------------------------------------------------------------------- outputs
-def boxes_per_frame(stamps: list[int], received: list[Received], first_box) -> tuple[np.ndarray, list]:
-    """The newest detection at or before each frame's stamp (frame 0: the init box)."""
-    by_stamp = sorted(received, key=lambda r: r.stamp_ns)
-    boxes, states, cursor, current = [], [], 0, Received(stamps[0], tuple(first_box), True, 1.0)
-    for stamp in stamps:
-        while cursor < len(by_stamp) and by_stamp[cursor].stamp_ns <= stamp:
-            current = by_stamp[cursor]
-            cursor += 1
-        boxes.append(current.bbox_xywh)
-        states.append(current)
-    return np.array(boxes, float), states
-
-
-def write_video(path: Path, sequence, predicted: np.ndarray, states: list, rate_hz: float) -> Path:
-    height, width = sequence.frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), rate_hz, (width, height))
-    if not writer.isOpened():
-        path = path.with_suffix(".avi")
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), rate_hz, (width, height))
-    for index in tqdm(range(len(sequence)), desc="video", unit="frame"):
-        frame = sequence.frames[index].copy()
-        _draw_box(frame, sequence.ground_truth[index], (0, 200, 0))
-        colour = (0, 220, 255) if states[index].tracking else (0, 0, 255)
-        _draw_box(frame, predicted[index], colour)
-        cv2.putText(frame, f"frame {index}  score {states[index].score:.2f}", (10, 24),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2, cv2.LINE_AA)
-        writer.write(frame)
-    writer.release()
-    return path
-
-
-def _draw_box(frame: np.ndarray, box, colour) -> None:
-    x, y, w, h = (int(round(v)) for v in box)
-    cv2.rectangle(frame, (x, y), (x + w, y + h), colour, 2)
-
-
-def write_success_plot(path: Path, ious: np.ndarray, auc: float, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from siamcar_ros.evaluation.metrics import SUCCESS_THRESHOLDS, success_curve
-
-    figure, axes = plt.subplots(figsize=(5, 4))
-    axes.plot(SUCCESS_THRESHOLDS, success_curve(ious), label=f"siamcar_tracker node [{auc:.3f}]")
-    axes.set(xlabel="overlap threshold", ylabel="success rate", title=title, xlim=(0, 1), ylim=(0, 1.02))
-    axes.grid(alpha=0.3)
-    axes.legend(loc="lower left")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-
-
-def write_outputs(args, sequence, stamps, client: DemoClient, elapsed: float) -> str:
-    from siamcar_ros.evaluation.metrics import iou, success_curve
-
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    predicted, states = boxes_per_frame(stamps, client.received, sequence.ground_truth[0])
-    scored = ~sequence.absent
-    scored[0] = False  # the init frame is given, not tracked
-    ious = iou(predicted[scored], sequence.ground_truth[scored])
-    auc = float(np.mean(success_curve(ious)))
-    write_success_plot(out / "success.png", ious, auc, f"procedural seed {args.seed}, {len(sequence)} frames")
-    video = write_video(out / "demo.mp4", sequence, predicted, states, args.rate)
-    with open(out / "detections.csv", "w", newline="") as handle:
-        table = csv.writer(handle)
-        table.writerow(["stamp_ns", "x", "y", "w", "h", "tracking", "score"])
-        for r in sorted(client.received, key=lambda r: r.stamp_ns):
-            table.writerow([r.stamp_ns, *(f"{v:.2f}" for v in r.bbox_xywh), int(r.tracking), f"{r.score:.4f}"])
-    status = client.last_status
-    processed = status.processed_frames if status else len(client.received)
-    dropped = status.dropped_frames if status else len(stamps) - 1 - len(client.received)
-    summary = (f"success AUC {auc:.3f} | {processed / elapsed:.1f} frames/s tracked "
-               f"({processed} of {len(stamps) - 1} frames at {args.rate:g} Hz) | dropped frames {dropped}")
-    (out / "summary.txt").write_text(summary + "\n")
-    print(f"wrote {video}, {out / 'success.png'}, {out / 'detections.csv'}, {out / 'summary.txt'}")
-    return summary
-
-
-def main(argv=None) -> int:
-    args = parse_arguments(argv)
-    from siamcar_ros.data.procedural import generate_sequence
-    from siamcar_ros.tracking import default_checkpoint_path
-
-    if not args.checkpoint and not default_checkpoint_path().is_file():
-        print(f"demo: the bundled default model {default_checkpoint_path()} is missing; "
-              "pass --checkpoint <file>", file=sys.stderr)
-        return 2
-    os.environ.setdefault("FASTRTPS_DEFAULT_PROFILES_FILE", str(ROOT / "config" / "fastdds_large_images.xml"))
-    sequence = generate_sequence(seed=args.seed, length=args.frames, size=(480, 640))
-    command, autostarts = node_command(args)
-    print("starting the node:", " ".join(command))
-    process = subprocess.Popen(command, start_new_session=True)
-    client = None
-    try:
-        client = DemoClient()
-        client.wait_until_active(autostarts, process)
-        stamps, elapsed = play(client, sequence, args.rate)
-        summary = write_outputs(args, sequence, stamps, client, elapsed)
-    finally:
-        if client is not None:
-            client.close()
-        stop_process(process)
-    print(summary)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
