@@ -18,15 +18,9 @@ from launch_ros.substitutions import FindPackageShare
 from lifecycle_msgs.msg import Transition
 
 PACKAGE = "siamcar_ros"
-# Launch arguments that, when not empty, override the parameter of the same name.
-PARAMETER_ARGUMENTS = {
-    "image_topic": "camera topic (sensor_msgs/Image, or CompressedImage with image_type:=compressed)",
-    "image_type": "raw | compressed; empty = the params file's value (default raw)",
-    "init_topic": "topic of vision_msgs/Detection2D init boxes",
-    "checkpoint": "model checkpoint (.pth) or bundled model name (default, fast); empty = the params file's value",
-    "backbone": "resnet50 | resnet18 | alexnet | mobilenetv2; empty = from the checkpoint",
-    "device": "auto | cpu | cuda | cuda:N; empty = the params file's value",
-}
+# Launch arguments that, when not empty, override the node parameter of the same name; what
+# each parameter means and allows is in docs/node-and-parameters.md (`ros2 param describe`).
+PARAMETER_ARGUMENTS = ("image_topic", "image_type", "init_topic", "checkpoint", "backbone", "device")
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -43,8 +37,9 @@ def generate_launch_description() -> LaunchDescription:
         ),
     ]
     arguments += [
-        DeclareLaunchArgument(name, default_value="", description=description)
-        for name, description in PARAMETER_ARGUMENTS.items()
+        DeclareLaunchArgument(name, default_value="", description=f"the node parameter '{name}' (see "
+                              "docs/node-and-parameters.md); empty = the params file's value")
+        for name in PARAMETER_ARGUMENTS
     ]
     return LaunchDescription(arguments + [OpaqueFunction(function=_tracker_and_autostart)])
 

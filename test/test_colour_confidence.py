@@ -89,4 +89,4 @@ def test_colour_weight_zero_gives_the_peak_and_bad_weights_are_refused():
     assert result.confidence == pytest.approx(result.peak) and result.colour_shift < 0.05
     with pytest.raises(TrackerParamError) as error:
         TrackerParams(colour_weight=-1.0)
-    assert error.value.name == "colour_weight" and "0 <= colour_weight <= 100" in str(error.value)
+    assert error.value.name == "colour_weight" and "colour_weight: must be within 0..100" in str(error.value)

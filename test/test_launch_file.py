@@ -36,7 +36,7 @@ def declared_argument_names(tree) -> set[str]:
 def parameter_argument_names(tree) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PARAMETER_ARGUMENTS" for t in node.targets):
-            return {key.value for key in node.value.keys}
+            return {element.value for element in node.value.elts}
     return set()
 
 
@@ -52,9 +52,9 @@ def test_every_required_argument_is_declared(tree):
 
 
 def test_parameter_arguments_name_real_node_parameters(tree):
-    from siamcar_ros.ros.params import SPECS_BY_NAME
+    from siamcar_ros.ros.params import SETTINGS_BY_NAME
 
-    assert parameter_argument_names(tree) <= set(SPECS_BY_NAME)
+    assert parameter_argument_names(tree) <= set(SETTINGS_BY_NAME)
 
 
 def test_starts_the_installed_executable_as_a_lifecycle_node(tree):

@@ -9,7 +9,7 @@ from siamcar_ros.tracking.confidence import DEFAULT_COLOUR_WEIGHT, DEFAULT_VERIF
 from siamcar_ros.ros.params import (
     CONFIGURE_PARAMETERS,
     LIVE_PARAMETERS,
-    PARAMETER_SPECS,
+    NODE_SETTINGS,
     NodeParameters,
     ParameterError,
     tracker_param_overrides,
@@ -22,7 +22,7 @@ CONFIG = Path(__file__).resolve().parents[1] / "config" / "tracker.yaml"
 def test_defaults_are_valid_and_every_parameter_has_one_change_rule():
     params = NodeParameters.defaults()
     assert params.image_type == "raw" and params.qos_reliability == "best_effort"
-    assert LIVE_PARAMETERS | CONFIGURE_PARAMETERS == {s.name for s in PARAMETER_SPECS}
+    assert LIVE_PARAMETERS | CONFIGURE_PARAMETERS == {s.name for s in NODE_SETTINGS}
     assert not LIVE_PARAMETERS & CONFIGURE_PARAMETERS
     for model_parameter in ("checkpoint", "backbone", "device", "half"):
         assert model_parameter in CONFIGURE_PARAMETERS
@@ -37,7 +37,7 @@ def test_defaults_are_valid_and_every_parameter_has_one_change_rule():
         ("device", "gpu", "cuda:N"),
         ("strategy", "fancy", "not one of"),
         ("preset", "VOT", "not one of"),
-        ("window_influence", 1.5, "<= 1"),
+        ("window_influence", 1.5, "must be within 0..1"),
         ("lr", float("nan"), "finite"),
         ("lost_threshold", -0.1, "0..1"),
         ("lost_patience", 0, ">= 1"),
@@ -59,8 +59,8 @@ def test_defaults_are_valid_and_every_parameter_has_one_change_rule():
         ("init_max_age_s", 0.0, "> 0"),
         ("max_image_pixels", 0, "1..1000000000"),
         ("precision", "int4", "not one of 'fp32', 'bf16', 'int8'"),
-        ("colour_weight", -1.0, "0 <= colour_weight <= 100"),
-        ("verifier_weight", 12.0, "0 <= verifier_weight <= 10"),
+        ("colour_weight", -1.0, "must be within 0..100"),
+        ("verifier_weight", 12.0, "must be within 0..10"),
         ("exported_network", 3, "expected str"),
         ("no_such_parameter", 1, "unknown"),
     ],
@@ -93,5 +93,5 @@ def test_negative_hyper_parameters_defer_to_the_preset():
 def test_config_yaml_lists_every_parameter_with_a_valid_default():
     document = yaml.safe_load(CONFIG.read_text())
     values = document["/**"]["ros__parameters"]
-    assert set(values) == {s.name for s in PARAMETER_SPECS}
+    assert set(values) == {s.name for s in NODE_SETTINGS}
     assert validate_parameters(values) == NodeParameters.defaults()

@@ -11,7 +11,7 @@ from siamcar_ros.evaluation.metrics import iou
 from siamcar_ros.tracking import TrackerStateError, load_tracker
 from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
 from siamcar_ros.tracking.session import (LossSettings, RedetectionSettings, TrackingSession,
-                                          TrackState, follow_figures, search_tiles)
+                                          TrackState, follow_figures, search_tiles, tile_step)
 
 SEQUENCE_SEED = 4
 
@@ -140,13 +140,13 @@ def test_catch_up_tracks_buffered_frames_within_its_budget(tracker, sequence):
 
 
 @pytest.mark.parametrize("settings, message", [
-    (lambda: LossSettings(1.5, 10), "lost_threshold must be within 0..1"),
-    (lambda: LossSettings(0.5, 0), "lost_patience must be >= 1"),
-    (lambda: RedetectionSettings(True, 0.0), r"reacquire_threshold must be within \(0, 1\]"),
-    (lambda: RedetectionSettings(True, 0.7, 0), "reacquire_frames must be >= 1"),
-    (lambda: RedetectionSettings(True, 0.7, 3, 65), "crops_per_frame must be within 1..64"),
-    (lambda: RedetectionSettings(True, 0.7, 3, 2, -1), "check_interval must be within 0..1000"),
-    (lambda: RedetectionSettings(True, 0.7, 3, 2, 5, 1.5), "switch_margin must be within 0..1"),
+    (lambda: LossSettings(1.5, 10), "lost_threshold: must be within 0..1"),
+    (lambda: LossSettings(0.5, 0), "lost_patience: must be >= 1"),
+    (lambda: RedetectionSettings(True, 0.0), r"reacquire_threshold: must be within \(0, 1\]"),
+    (lambda: RedetectionSettings(True, 0.7, 0), "reacquire_frames: must be within 1..100"),
+    (lambda: RedetectionSettings(True, 0.7, 3, 65), "crops_per_frame: must be within 1..64"),
+    (lambda: RedetectionSettings(True, 0.7, 3, 2, -1), "check_interval: must be within 0..1000"),
+    (lambda: RedetectionSettings(True, 0.7, 3, 2, 5, 1.5), "switch_margin: must be within 0..1"),
 ])
 def test_out_of_range_settings_are_refused_with_the_reason(settings, message):
     with pytest.raises(ValueError, match=message):
@@ -162,11 +162,11 @@ def test_the_search_runs_at_the_last_confident_size_not_a_collapsed_one(tracker,
     session.loss = LossSettings(1.0, 1)                    # the next frame is a miss: LOST
     assert session.step(frame).state == TrackState.LOST
     searching = session.step(frame)
-    step = session._tile_step(box[2:])
+    step = tile_step(tracker, box[2:])
     expected = len(search_tiles(tracker.state.frame_size, step, tracker.state.center))
     assert searching.state == TrackState.SEARCHING
     assert f"({expected} crops," in searching.message
-    assert expected < len(search_tiles(tracker.state.frame_size, session._tile_step((6.0, 6.0)),
+    assert expected < len(search_tiles(tracker.state.frame_size, tile_step(tracker, (6.0, 6.0)),
                                        tracker.state.center))
 
 

@@ -96,7 +96,7 @@ def test_the_verifier_joins_the_confidence_and_its_weight_is_checked():
         assert plain.verification == 1.0 and plain.confidence == pytest.approx(result.peak * colour)
     with pytest.raises(TrackerParamError) as error:
         TrackerParams(verifier_weight=11.0)
-    assert error.value.name == "verifier_weight" and "0 <= verifier_weight <= 10" in str(error.value)
+    assert error.value.name == "verifier_weight" and "verifier_weight: must be within 0..10" in str(error.value)
 
 
 def test_training_pairs_hold_both_answers():

@@ -1,6 +1,6 @@
 """What the tracking node publishes, built from plain values: the detection, the status, the
 diagnostics, and the watch that says when a held target has gone stale. No node state lives
-here; ``node.py`` gathers the values and publishes."""
+here: the target is the session's ``SessionResult``, the node's parts publish."""
 from __future__ import annotations
 
 import math
@@ -12,23 +12,11 @@ from vision_msgs.msg import Detection2D, ObjectHypothesisWithPose
 
 from siamcar_ros.msg import TrackerStatus
 from siamcar_ros.ros.init_box import detection_for_box
-from siamcar_ros.tracking.session import TrackState, follow_figures
+from siamcar_ros.tracking.session import SessionResult, TrackState, follow_figures
 
 STALE = 4                  # TrackerStatus.STALE
 _STALE_PERIODS = 3         # a held target is STALE after this many frame periods with no frame processed
 _STALE_MIN_S = 0.5
-
-
-@dataclass
-class TargetReport:
-    """The node's view of its target on the last processed frame, and the session's state."""
-
-    bbox: tuple[float, float, float, float] | None = None
-    confidence: float = 0.0
-    centerness: float = 0.0
-    image_size: tuple[int, int] | None = None        # (height, width) the target was initialised on
-    state: TrackState = TrackState.IDLE
-    frames_since_loss: int = 0
 
 
 @dataclass
@@ -54,7 +42,7 @@ class Counters:
                 0.9 * self.frames_per_second + 0.1 * rate)
 
 
-def detection_message(target: TargetReport, header, track_id: int, class_id: str) -> Detection2D:
+def detection_message(target: SessionResult, header, track_id: int, class_id: str) -> Detection2D:
     """The box; one hypothesis (class_id, score = confidence) only while TRACKING."""
     detection = detection_for_box(target.bbox, header)
     detection.id = str(track_id)
@@ -68,7 +56,7 @@ def detection_message(target: TargetReport, header, track_id: int, class_id: str
     return detection
 
 
-def status_message(target: TargetReport, counters: Counters, message: str, header=None, shape=None,
+def status_message(target: SessionResult, counters: Counters, message: str, header=None, shape=None,
                    stale: str | None = None, latency_ms: float = 0.0, tracker_ms: float = 0.0) -> TrackerStatus:
     """A TrackerStatus. ``stale`` (the stale message) makes it STALE: nothing current to steer
     on, so box, confidence and follow-me figures stay 0."""
@@ -87,8 +75,8 @@ def status_message(target: TargetReport, counters: Counters, message: str, heade
     elif target.bbox is not None and target.state != TrackState.IDLE:
         status.confidence, status.centerness = target.confidence, target.centerness
         status.bbox_x, status.bbox_y, status.bbox_width, status.bbox_height = target.bbox
-        if target.image_size is not None:
-            height, width = target.image_size
+        if target.frame_size is not None:
+            width, height = target.frame_size
             status.image_height, status.image_width = height, width
             figures = follow_figures(target.bbox, width, height)
             status.target_offset_x, status.target_offset_y = figures.offset_x, figures.offset_y
@@ -96,7 +84,7 @@ def status_message(target: TargetReport, counters: Counters, message: str, heade
     return status
 
 
-def diagnostics_message(name: str, target: TargetReport, counters: Counters, active: bool,
+def diagnostics_message(name: str, target: SessionResult, counters: Counters, active: bool,
                         stale: str | None, device_note: str, model: str, image_topic: str,
                         stamp) -> DiagnosticArray:
     """One DiagnosticStatus: OK while idle or tracking, WARN while the target is lost or

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .confidence import DEFAULT_COLOUR_WEIGHT, DEFAULT_VERIFIER_WEIGHT
 from .decode import STRATEGIES
+from .settings import Setting, SettingError, check_fields
 
-__all__ = ["TrackerParams", "PRESETS"]
+__all__ = ["PRESETS", "PRESET_SETTING", "TRACKER_SETTINGS", "TrackerParamError", "TrackerParams"]
 
 # (lr, penalty_k, window_influence) published with the ResNet-50 weights, per benchmark;
 # "default" is the public configuration file's setting.
@@ -25,27 +25,38 @@ PRESETS: dict[str, dict[str, float]] = {
 _PRESET_ALIASES = {name.lower().replace("-", ""): name for name in PRESETS}
 _PRESET_ALIASES.update({"otb": "OTB100", "otb2015": "OTB100", "got": "GOT10K", "uav": "UAV123"})
 
-# name -> (lowest, highest, description of the range) for the numeric fields.
-_RANGES = {
-    "penalty_k": (0.0, 10.0, "0 <= penalty_k <= 10"),
-    "window_influence": (0.0, 1.0, "0 <= window_influence <= 1"),
-    "lr": (0.0, 1.0, "0 <= lr <= 1"),
-    "context_amount": (0.0, 10.0, "0 < context_amount <= 10"),
-    "colour_weight": (0.0, 100.0, "0 <= colour_weight <= 100"),
-    "verifier_weight": (0.0, 10.0, "0 <= verifier_weight <= 10"),
-}
+# The tracker's settings (one entry each: default, allowed values, meaning); TrackerParams
+# checks its fields against them and the node declares its parameters from them.
+TRACKER_SETTINGS: tuple[Setting, ...] = (
+    Setting("strategy", "coarse_to_fine", "box decoding: coarse_to_fine (the paper), coarse_to_fine_box "
+            "(centre of the box regressed at the refined point), reference (the authors' public code)",
+            choices=STRATEGIES, unset="", unset_means="empty = the model's recommendation (else coarse_to_fine)"),
+    Setting("penalty_k", PRESETS["default"]["penalty_k"], "scale and aspect change penalty",
+            low=0.0, high=10.0, unset=-1.0, unset_means="negative = the preset's value"),
+    Setting("window_influence", PRESETS["default"]["window_influence"], "cosine window weight",
+            low=0.0, high=1.0, unset=-1.0, unset_means="negative = the preset's value"),
+    Setting("lr", PRESETS["default"]["lr"], "box size smoothing rate",
+            low=0.0, high=1.0, unset=-1.0, unset_means="negative = the preset's value"),
+    Setting("context_amount", 0.5, "context added around the target for the crops",
+            low=0.0, high=10.0, low_open=True),
+    Setting("colour_weight", DEFAULT_COLOUR_WEIGHT, "weight of the colour consistency in the confidence "
+            "(peak x exp(-weight x colour shift)); 0 = the network's peak alone (a camera whose white "
+            "balance drifts)", low=0.0, high=100.0),
+    Setting("verifier_weight", DEFAULT_VERIFIER_WEIGHT, "exponent of the box verifier's P(same object) "
+            "in the confidence; 0 = no verifier", low=0.0, high=10.0),
+)
+
+# The preset a front end may name; not a TrackerParams field (it picks penalty_k,
+# window_influence and lr).
+PRESET_SETTING = Setting("preset", "", "hyper-parameter preset",
+                         choices=("",) + tuple(name for name in PRESETS if name != "default"),
+                         unset="", unset_means="empty = the model's recommendation, else the defaults")
+
+TrackerParamError = SettingError
 
 
 def _normalise_preset_name(name: str) -> str:
     return name.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
-
-
-class TrackerParamError(ValueError):
-    """A tracker setting outside what the tracker accepts; ``name`` is the setting."""
-
-    def __init__(self, name: str, message: str):
-        super().__init__(message)
-        self.name = name
 
 
 @dataclass(frozen=True)
@@ -74,19 +85,7 @@ class TrackerParams:
     verifier_weight: float = DEFAULT_VERIFIER_WEIGHT
 
     def __post_init__(self) -> None:
-        for name, (lowest, highest, allowed) in _RANGES.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TrackerParamError(name, f"tracker parameter {name!r} must be a number "
-                                              f"({allowed}), got {value!r}")
-            value = float(value)
-            too_small = value <= lowest if name == "context_amount" else value < lowest
-            if not math.isfinite(value) or too_small or value > highest:
-                raise TrackerParamError(name, f"tracker parameter {name!r} is {value!r}; allowed: {allowed}")
-            object.__setattr__(self, name, value)
-        if self.strategy not in STRATEGIES:
-            raise TrackerParamError("strategy", f"tracker parameter 'strategy' is {self.strategy!r}; "
-                                                f"allowed: {', '.join(STRATEGIES)}")
+        check_fields(self, TRACKER_SETTINGS)
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> "TrackerParams":
