@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,8 @@ from vision_msgs.msg import Detection2D  # noqa: E402
 from siamcar_ros.msg import TrackerStatus  # noqa: E402
 from siamcar_ros.ros.executor import NodeExecutor  # noqa: E402
 from siamcar_ros.ros.node import TrackerNode  # noqa: E402
+
+from wait_support import wait_for  # noqa: E402
 
 NODE = "siamcar_tracker"
 TIMEOUT_S = 10.0
@@ -123,10 +124,7 @@ class NodeHarness:
     def call(self, client, request):
         assert client.wait_for_service(timeout_sec=TIMEOUT_S), f"service {client.srv_name} not available"
         future = client.call_async(request)
-        deadline = time.monotonic() + 60.0  # configure loads a model
-        while not future.done():
-            assert time.monotonic() < deadline, f"no answer from {client.srv_name}"
-            time.sleep(0.01)
+        wait_for(future.done, 60.0, f"an answer from {client.srv_name}")  # configure loads a model
         return future.result()
 
     def transition(self, transition_id: int) -> bool:
@@ -161,13 +159,8 @@ class NodeHarness:
                         and self.init_pub.get_subscription_count() > 0, "the node's subscriptions")
 
     def wait_until(self, predicate, what: str, timeout: float = TIMEOUT_S):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = predicate()
-            if result:
-                return result
-            time.sleep(0.01)
-        raise AssertionError(f"timed out waiting for {what}; last status: {self.last_status_message()!r}")
+        """wait_for, with the node's last status message in the failure."""
+        return wait_for(predicate, timeout, what, detail=lambda: f"last status: {self.last_status_message()!r}")
 
     def status_with(self, text: str, timeout: float = TIMEOUT_S) -> TrackerStatus:
         return self.wait_until(lambda: next((s for s in reversed(self.statuses) if text in s.message), None),

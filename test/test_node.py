@@ -19,6 +19,7 @@ from node_test_support import (
     small_checkpoint,
     stamp_ns_of,
 )
+from wait_support import let_time_pass
 
 pytestmark = pytest.mark.ros
 
@@ -182,12 +183,12 @@ def test_slow_steps_never_block_reception_and_only_the_newest_frame_is_tracked(h
     tracker = harness.node._tracker
     real_track = tracker.track
     step_started = threading.Event()
-
+    step_released = threading.Event()
     step_finished = threading.Event()
 
-    def slow_track(frame, *args, **kwargs):  # the real step, made slower than the camera
+    def slow_track(frame, *args, **kwargs):  # the real step, held until the camera has sent 9 more frames
         step_started.set()
-        time.sleep(1.5)  # the camera sends its next 9 frames within 0.3 s
+        step_released.wait(timeout=60.0)
         try:
             return real_track(frame, *args, **kwargs)
         finally:
@@ -200,13 +201,14 @@ def test_slow_steps_never_block_reception_and_only_the_newest_frame_is_tracked(h
         assert step_started.wait(timeout=10.0)
         for k, stamp in enumerate(stamps[1:], start=2):
             harness.publish_frame(scene(k)[0], stamp)
-            time.sleep(1 / 30)
-        # All frames are stored while the first step is still running (delivery over DDS is
-        # asynchronous, so give the last one a moment to arrive, well within the slow step).
-        harness.wait_until(lambda: harness.has_frame(stamps[-1]), "the newest frame stored", timeout=1.0)
+            let_time_pass(1 / 30, "frames come at the camera's 30 Hz")
+        # All frames are stored while the first step is still running (it is held until they are).
+        harness.wait_until(lambda: harness.has_frame(stamps[-1]), "the newest frame stored during the step")
         assert not step_finished.is_set()
+        step_released.set()
         harness.wait_until(lambda: any(stamp_ns_of(d) == stamps[-1] for d in harness.detections), "newest")
     finally:
+        step_released.set()
         tracker.track = real_track
     published = {stamp_ns_of(d) for d in harness.detections}
     assert published & set(stamps) == {stamps[0], stamps[-1]}  # the stale ones were skipped
@@ -225,7 +227,7 @@ def test_diagnostics_are_published_about_once_a_second(harness, fresh):
     while len(received) < 2 and time.monotonic() - started < 5.0:   # frames keep flowing
         harness.publish_and_wait_detection(scene(step % 20)[0], fresh + step * FRAME_NS)
         step += 1
-        time.sleep(0.05)
+        let_time_pass(0.05, "frames flow at about 20 Hz while the diagnostics are awaited")
     assert len(received) >= 2 and time.monotonic() - started < 4.0
     status = received[-1].status[0]
     assert status.name == f"/{harness.name}: tracking", status.name

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from node_test_support import NodeHarness, image_message, init_message, scene, small_checkpoint, stamp_ns_of
+from wait_support import let_time_pass
 
 pytestmark = pytest.mark.ros
 
@@ -87,13 +88,11 @@ def test_a_held_target_goes_stale_while_frames_are_refused_and_recovers(harness,
     """The status never presents a frozen box as current: refused frames for longer than a few
     frame periods make it STALE (box and follow-me figures 0, the reason given), and the next
     good frame brings the tracking state back."""
-    import time
-
     harness.publish_and_wait_detection(scene(1)[0], tracking + FRAME_NS)
     bigger, _ = scene(2, width=400, height=300)
     for k in range(8):                       # 0.8 s of frames of the wrong size
         harness.publish_frame(bigger, tracking + (2 + k) * FRAME_NS)
-        time.sleep(0.1)
+        let_time_pass(0.1, "refused frames keep coming at 10 Hz for longer than a few frame periods")
     stale = harness.wait_until(lambda: next((s for s in reversed(harness.statuses) if s.state == STALE), None),
                                "a STALE status")
     assert "no frame processed for" in stale.message and "initialised on 320x240" in stale.message
@@ -171,14 +170,12 @@ def test_a_clock_jump_back_clears_the_buffer_and_tracking_goes_on_without_a_rese
 
 
 def test_an_init_box_stamped_zero_on_an_old_frame_is_refused(harness, idle):
-    import time
-
     assert harness.set_parameters(init_max_age_s=0.3)[0].successful
     try:
         stamp = 900 * SECOND
         harness.publish_frame(scene(0)[0], stamp)
         harness.wait_until(lambda: harness.has_frame(stamp), "the frame")
-        time.sleep(0.5)
+        let_time_pass(0.5, "the buffered frame grows older than init_max_age_s (0.3 s)")
         harness.init_pub.publish(init_message(scene(0)[1], 0))
         assert "more than init_max_age_s 0.3 s" in harness.status_with("init box refused").message
         assert harness.node._session.state == 0

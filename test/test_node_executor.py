@@ -15,6 +15,8 @@ from rclpy.executors import MultiThreadedExecutor  # noqa: E402
 
 from siamcar_ros.ros.executor import NodeExecutor  # noqa: E402
 
+from wait_support import let_time_pass  # noqa: E402
+
 
 def run_busy_node(executor_type, seconds=1.5):
     """A node whose two pool threads are kept busy by slow timers while a subscription receives
@@ -27,7 +29,8 @@ def run_busy_node(executor_type, seconds=1.5):
         node = rclpy.create_node("executor_probe", context=context)
         received = []
         for _ in range(2):  # two slow, always-due callbacks occupy both pool threads
-            node.create_timer(0.001, lambda: time.sleep(0.05), MutuallyExclusiveCallbackGroup())
+            node.create_timer(0.001, lambda: let_time_pass(0.05, "a slow callback holds a pool thread"),
+                              MutuallyExclusiveCallbackGroup())
         # a subscription stays ready until its handler runs: the case the stock loop re-submits
         node.create_subscription(String, "probe", lambda msg: received.append(msg.data), 10)
         publisher = node.create_publisher(String, "probe", 10)
@@ -36,7 +39,7 @@ def run_busy_node(executor_type, seconds=1.5):
         def publish():
             while not stop.is_set():
                 publisher.publish(String(data="x"))
-                time.sleep(0.01)
+                let_time_pass(0.01, "messages arrive at 100 Hz")
 
         feeder = threading.Thread(target=publish)
         feeder.start()

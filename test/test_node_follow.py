@@ -4,7 +4,8 @@ target that leaves the view is searched for and re-acquired where it comes back.
 import numpy as np
 import pytest
 
-from node_test_support import NodeHarness, init_message
+from node_test_support import NodeHarness, init_message, stamp_ns_of
+from wait_support import let_time_pass
 
 pytestmark = pytest.mark.ros
 
@@ -88,7 +89,6 @@ def test_the_first_second_after_an_init_keeps_the_target_with_a_busy_second_core
     import subprocess
     import sys
     import threading
-    import time
 
     from siamcar_ros.data.procedural import generate_sequence
     from siamcar_ros.evaluation.metrics import iou
@@ -107,12 +107,14 @@ def test_the_first_second_after_an_init_keeps_the_target_with_a_busy_second_core
                 harness.publish_frame(frame, stamps[k])
                 if k == 5:
                     harness.init_pub.publish(init_message(tuple(sequence.ground_truth[0]), stamps[0]))
-                time.sleep(FRAME_NS / 1e9)
+                let_time_pass(FRAME_NS / 1e9, "frames stream in real time at 30 Hz")
 
         streamer = threading.Thread(target=stream)
         streamer.start()
         streamer.join()
-        time.sleep(0.5)
+        # the node tracks the newest frame once it is free: the last frame's detection ends the run
+        harness.wait_until(lambda: any(stamp_ns_of(d) == stamps[-1] for d in harness.detections),
+                           "the detection of the last streamed frame")
     finally:
         burner.kill()
     by_stamp = {d.header.stamp.sec * 10**9 + d.header.stamp.nanosec: d for d in harness.detections}

@@ -34,6 +34,8 @@ from vision_msgs.msg import Detection2D, ObjectHypothesisWithPose  # noqa: E402
 
 from siamcar_ros.msg import TrackerStatus  # noqa: E402
 
+from wait_support import poll, wait_for  # noqa: E402
+
 pytestmark = pytest.mark.ros
 
 # Type hashes (REP 2011) of the distribution's vision_msgs 4.1 messages: equal hashes mean equal
@@ -57,15 +59,6 @@ def domain_id() -> int:
 def unique_topic(name: str) -> str:
     # Parallel test runs on one machine may share a domain; their topics must not mix.
     return f"/ros_build_test_{os.getpid()}/{name}"
-
-
-def wait_until(condition, timeout_s: float = TIMEOUT_S) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 class Participant:
@@ -202,7 +195,8 @@ def test_detection_and_status_cross_dds_between_two_participants(participants):
     detection_pub.publish(sample_detection())
     status_pub.publish(sample_status())
 
-    assert wait_until(lambda: received["detection"] and received["status"]), received
+    wait_for(lambda: received["detection"] and received["status"], TIMEOUT_S,
+             "the latched detection and status", detail=lambda: f"received: {received}")
     assert received["detection"][0] == sample_detection()
     assert received["status"][0] == sample_status()
     endpoints = receiver.node.get_publishers_info_by_topic(unique_topic("detection"))
@@ -217,7 +211,7 @@ def test_status_from_another_process_arrives(participants):
     topic = unique_topic("status_from_process")
     receiver.node.create_subscription(TrackerStatus, topic, received.append, RELIABLE_LATCHED)
     publisher_code = textwrap.dedent(f"""
-        import time, rclpy
+        import sys, rclpy
         from siamcar_ros.msg import TrackerStatus
         rclpy.init(domain_id={domain_id()})
         node = rclpy.create_node("ros_build_process_sender")
@@ -226,17 +220,22 @@ def test_status_from_another_process_arrives(participants):
         publisher = node.create_publisher(TrackerStatus, {topic!r}, qos)
         publisher.publish(TrackerStatus(state=TrackerStatus.TRACKING, confidence=0.5,
                                         processed_frames=7, message="from a child process"))
-        deadline = time.monotonic() + {TIMEOUT_S}
-        while publisher.get_subscription_count() == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(1.0)  # let the latched sample be delivered before the participant goes
+        sys.stdin.readline()  # the participant stays until the test has the latched sample
         node.destroy_node()
         rclpy.shutdown()
     """)
-    child = subprocess.run([sys.executable, "-c", publisher_code], cwd="/", capture_output=True,
-                           text=True, timeout=TIMEOUT_S + 30)
-    assert child.returncode == 0, child.stderr
-    assert wait_until(lambda: received, 5.0)
+    child = subprocess.Popen([sys.executable, "-c", publisher_code], cwd="/", stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        poll(lambda: received or child.poll() is not None, TIMEOUT_S + 30)
+    finally:
+        try:
+            _, stderr = child.communicate("received\n", timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            _, stderr = child.communicate()
+    assert child.returncode == 0, stderr
+    assert received, "the child process's status never arrived"
     assert (received[0].state, received[0].processed_frames, received[0].message) == (
         TrackerStatus.TRACKING, 7, "from a child process")
 
@@ -275,7 +274,7 @@ def test_installed_tracker_executable_brings_up_the_lifecycle_node(participants)
         result, deadline = None, time.monotonic() + 4 * TIMEOUT_S
         while result is None and time.monotonic() < deadline:
             future = client.call_async(GetState.Request())
-            if wait_until(future.done, 5.0):
+            if poll(future.done, 5.0):
                 result = future.result()
         assert result is not None, "get_state never answered"
         assert result.current_state.label == "unconfigured"
