@@ -18,7 +18,7 @@ CPU_ONLY = not torch.cuda.is_available()
 
 
 @pytest.fixture(scope="module")
-def frames_and_box():
+def frames_and_box():  # longer than the shared 16-frame clip (test/conftest.py)
     return procedural_clip(25)
 
 
@@ -100,11 +100,9 @@ def test_auto_without_onnxruntime_on_the_cpu_is_eager_without_a_warning(monkeypa
     assert not caplog.records
 
 
-def test_unknown_accelerator_names_the_allowed_ones():
-    model = build_model(backbone="alexnet", width_mult=0.125, neck_channels=8, head_channels=8,
-                        head_num_convs=1)
+def test_unknown_accelerator_names_the_allowed_ones(tiny_model):
     with pytest.raises(ValueError) as error:
-        SiamCARTracker(model, device="cpu", accelerator="openvino")
+        SiamCARTracker(tiny_model, device="cpu", accelerator="openvino")
     assert str(error.value) == f"unknown accelerator 'openvino'; allowed: {', '.join(ACCELERATORS)}"
 
 

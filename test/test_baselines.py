@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-from nanotrack_support import write_nanotrack_files
 from siamcar_ros.evaluation.baselines import NANOTRACK_ENV, OpenCVTracker
 from siamcar_ros.evaluation.metrics import iou
 from siamcar_ros.data.procedural import generate_sequence
@@ -39,11 +38,6 @@ def test_unknown_baseline_and_bad_inputs_are_rejected(easy_sequence):
         tracker.init(frames[0], (10, 10, 0, 5))
     with pytest.raises(ValueError, match="H x W x 3 uint8"):
         tracker.init(frames[0][..., 0], (10, 10, 20, 20))
-
-
-@pytest.fixture(scope="module")
-def nanotrack_onnx(tmp_path_factory):
-    return write_nanotrack_files(tmp_path_factory.mktemp("nanotrack"))
 
 
 def test_nanotrack_runs_from_its_two_onnx_files_and_reports_its_score(nanotrack_onnx,

@@ -5,7 +5,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nanotrack_support import write_nanotrack_files
 from siamcar_ros.evaluation.cli import main
 from siamcar_ros.evaluation.ope import ResultStore, TrackerSpec, run_trackers, score_tracker
 from siamcar_ros.data import DatasetError, read_got10k, read_otb
@@ -46,11 +45,11 @@ def test_csrt_and_kcf_on_two_procedural_sequences_print_the_table_and_write_plot
             assert len(np.loadtxt(out / tracker / "times" / f"{name}_time.txt")) == 6
 
 
-def test_nanotrack_runs_beside_the_others_given_its_files(benchmark_root, tmp_path, capsys,
+def test_nanotrack_runs_beside_the_others_given_its_files(benchmark_root, nanotrack_onnx, tmp_path, capsys,
                                                           monkeypatch):
     for variable in ("SIAMCAR_NANOTRACK_BACKBONE", "SIAMCAR_NANOTRACK_HEAD"):
         monkeypatch.delenv(variable, raising=False)
-    backbone, head = write_nanotrack_files(tmp_path)
+    backbone, head = nanotrack_onnx
     code = main(["--root", str(benchmark_root), "--results", str(tmp_path / "r"), "--trackers",
                  "nanotrack", "kcf", "--nanotrack-backbone", str(backbone), "--nanotrack-head",
                  str(head), *PROCEDURAL])

@@ -13,7 +13,7 @@ from siamcar_ros.model.onnx_export import export_onnx
 from siamcar_ros.tracking import load_tracker
 from siamcar_ros.tracking.exported import (ExportedNetworkError, TensorRTNetwork, exported_paths,
                                            load_exported_network)
-from tracking_support import procedural_clip, track_boxes
+from tracking_support import track_boxes
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +22,6 @@ def exported_fast(tmp_path_factory):
     model = load_tracker("fast", device="cpu", accelerator="none").model
     export_onnx(model, folder, "fast")
     return folder
-
-
-@pytest.fixture(scope="module")
-def frames_and_box():
-    return procedural_clip(16)
 
 
 def test_exported_pair_tracks_like_the_pytorch_network(exported_fast, frames_and_box):

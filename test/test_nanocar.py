@@ -108,11 +108,11 @@ def test_nanotrack_files_with_code_in_them_are_refused(tmp_path, capsys):
     assert "this ran" not in capsys.readouterr().out
 
 
-def test_nanotrack_weights_go_into_nanocar_models_only(tmp_path):
+def test_nanotrack_weights_go_into_nanocar_models_only(tiny_model, tmp_path):
     path = tmp_path / "nanotrackv3.pth"
     write_nanotrack_file(path)
     with pytest.raises(CheckpointError, match="'nanocar' architecture only"):
-        load_nanotrack_weights(build_model("alexnet", 0.125, 8, 8, 1), path)
+        load_nanotrack_weights(tiny_model, path)
 
 
 def test_a_saved_nanocar_model_rebuilds_from_its_config_or_its_keys(tmp_path):

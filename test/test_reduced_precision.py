@@ -15,12 +15,7 @@ from siamcar_ros.tracking.accelerate import _SearchBranch, build_search_extracto
 from siamcar_ros.tracking.quantize import (QuantizationError, bf16_branch, calibration_crops,
                                            convolutions_in_order, fold_batch_norms,
                                            mean_relative_error)
-from tracking_support import procedural_clip, track_boxes
-
-
-@pytest.fixture(scope="module")
-def frames_and_box():
-    return procedural_clip(16)
+from tracking_support import track_boxes
 
 
 def test_calibration_crops_are_search_crops_of_procedural_frames():
@@ -97,13 +92,12 @@ def test_int8_without_torchao_falls_back_to_fp32_with_a_warning(monkeypatch, cap
     assert any("torchao" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
 
 
-def test_onnxruntime_on_cuda_without_its_provider_falls_back_with_the_reason(caplog):
+def test_onnxruntime_on_cuda_without_its_provider_falls_back_with_the_reason(tiny_model, caplog):
     import onnxruntime
 
     if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
         pytest.skip("this onnxruntime has a CUDA provider")
-    model = build_model(backbone="alexnet", width_mult=0.125, neck_channels=8, head_channels=8,
-                        head_num_convs=1).eval()
+    model = tiny_model.eval()
     with caplog.at_level(logging.WARNING):
         acceleration = build_search_extractor(model, "onnxruntime", torch.device("cuda"))
     assert acceleration.kind == "none"

@@ -5,10 +5,10 @@ import sys
 import cv2
 import numpy as np
 import pytest
-import torch
 
-from siamcar_ros.model import build_model, save_checkpoint
 from siamcar_ros.tracking.cli import main, parse_box
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # test/conftest.py
 
 FRAMES = 6
 INIT = "30,20,24,18"
@@ -22,19 +22,10 @@ def moving_square_frames():
         yield frame
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    torch.manual_seed(0)
-    model = build_model("alexnet", width_mult=0.25, neck_channels=32, head_channels=32, head_num_convs=1)
-    return str(save_checkpoint(tmp_path_factory.mktemp("model") / "small.pth", model))
+def checkpoint(small_alexnet_checkpoint):
+    """The shared small checkpoint (test/conftest.py), as the command line takes it."""
+    return str(small_alexnet_checkpoint)
 
 
 @pytest.fixture(scope="module")

@@ -21,13 +21,7 @@ HEIGHT, WIDTH = 96, 128
 BOX = (40.0, 30.0, 24.0, 18.0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Small networks run fastest on one thread, above all on a busy shared machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # test/conftest.py
 
 
 def small_model(seed=0):

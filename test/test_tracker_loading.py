@@ -13,15 +13,8 @@ from siamcar_ros.tracking import (
 )
 
 
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    torch.manual_seed(0)
-    model = build_model("alexnet", width_mult=0.25, neck_channels=32, head_channels=32, head_num_convs=1)
-    return save_checkpoint(tmp_path_factory.mktemp("models") / "small.pth", model)
-
-
-def test_loads_the_network_the_file_describes_and_tracks(checkpoint):
-    tracker = load_tracker(checkpoint, device="cpu", params="UAV123")
+def test_loads_the_network_the_file_describes_and_tracks(small_alexnet_checkpoint):
+    tracker = load_tracker(small_alexnet_checkpoint, device="cpu", params="UAV123")
     assert isinstance(tracker, SiamCARTracker)
     assert tracker.model.config["backbone"] == "alexnet" and tracker.geometry.score_size == 17
     assert tracker.params == TrackerParams.from_preset("UAV123")
@@ -30,10 +23,11 @@ def test_loads_the_network_the_file_describes_and_tracks(checkpoint):
     assert len(tracker.track(frame).bbox) == 4
 
 
-def test_backbone_that_does_not_match_the_file_is_named(checkpoint):
+def test_backbone_that_does_not_match_the_file_is_named(small_alexnet_checkpoint):
     with pytest.raises(ValueError, match="holds a 'alexnet' network, not the requested backbone 'resnet18'"):
-        load_tracker(checkpoint, backbone="resnet18", device="cpu")
-    assert load_tracker(checkpoint, backbone="alexnet", device="cpu").model.config["backbone"] == "alexnet"
+        load_tracker(small_alexnet_checkpoint, backbone="resnet18", device="cpu")
+    tracker = load_tracker(small_alexnet_checkpoint, backbone="alexnet", device="cpu")
+    assert tracker.model.config["backbone"] == "alexnet"
 
 
 def test_missing_checkpoint_file_is_named(tmp_path):
