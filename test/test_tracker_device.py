@@ -1,5 +1,7 @@
 """Device selection: CPU fallback with a warning, never a crash; fp16 only on CUDA."""
+import importlib.util
 import logging
+import sys
 
 import pytest
 import torch
@@ -39,8 +41,23 @@ def test_half_is_ignored_with_a_warning_off_cuda(caplog):
     assert resolve_half(False, torch.device("cpu")) is False
 
 
-def test_tensorrt_probe_answers_without_importing_it():
-    assert isinstance(tensorrt_available(), bool)
+def test_tensorrt_probe_answers_without_importing_it(tmp_path, monkeypatch):
+    """tensorrt_available() says whether torch_tensorrt can be imported (its contract: a
+    find_spec probe; CUDA is the caller's check) and imports neither it nor tensorrt."""
+    probed = ("torch_tensorrt", "tensorrt")
+    loaded_before = {name for name in probed if name in sys.modules}
+    assert tensorrt_available() is (importlib.util.find_spec("torch_tensorrt") is not None)
+    assert {name for name in probed if name in sys.modules} == loaded_before
+    # a torch_tensorrt that breaks when imported is found, and left unimported
+    monkeypatch.delitem(sys.modules, "torch_tensorrt", raising=False)
+    (tmp_path / "torch_tensorrt").mkdir()
+    (tmp_path / "torch_tensorrt" / "__init__.py").write_text("raise ImportError('the probe imported it')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert tensorrt_available() is True
+    assert "torch_tensorrt" not in sys.modules
+    # one whose import is blocked is not available
+    monkeypatch.setitem(sys.modules, "torch_tensorrt", None)
+    assert tensorrt_available() is False
 
 
 @pytest.mark.skipif(not NO_CUDA, reason="checks the fallback on a machine without CUDA")
@@ -52,13 +69,12 @@ def test_loading_and_training_share_the_resolver_and_say_what_fell_back(purpose,
 
 
 @pytest.mark.skipif(not NO_CUDA, reason="checks the fallback on a machine without CUDA")
-def test_checkpoint_loading_falls_back_through_the_shared_resolver(tmp_path, caplog):
-    from siamcar_ros.model import build_model, load_checkpoint, save_checkpoint
+def test_checkpoint_loading_falls_back_through_the_shared_resolver(tiny_model, tmp_path, caplog):
+    from siamcar_ros.model import load_checkpoint, save_checkpoint
     from siamcar_ros.model.checkpoint import read_checkpoint
 
     path = tmp_path / "tiny.pth"
-    save_checkpoint(path, build_model(backbone="alexnet", width_mult=0.125, neck_channels=8,
-                                      head_channels=8, head_num_convs=1))
+    save_checkpoint(path, tiny_model)
     with caplog.at_level(logging.WARNING, logger="siamcar_ros.device"):
         model = load_checkpoint(path, device="cuda:0")
         contents = read_checkpoint(path, device="cuda")
