@@ -188,7 +188,7 @@ class NodeHarness:
 
     def has_frame(self, stamp_ns: int) -> bool:
         try:
-            self.node._buffer.find(stamp_ns, 0)
+            self.node.pipeline.buffer.find(stamp_ns, 0)
             return True
         except LookupError:
             return False

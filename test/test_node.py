@@ -136,8 +136,8 @@ def test_runtime_tracking_parameters_are_accepted_and_bad_ones_refused(harness, 
     # Applied from the next processed frame.
     harness.start_tracking(fresh)
     harness.publish_and_wait_detection(scene(1)[0], fresh + FRAME_NS)
-    assert harness.node._params.penalty_k == pytest.approx(0.1)
-    assert harness.node._session.loss.lost_patience == 3
+    assert harness.node.parameters.penalty_k == pytest.approx(0.1)
+    assert harness.node.session.loss.lost_patience == 3
     assert harness.set_parameters(penalty_k=-1.0, window_influence=-1.0, preset="", lost_patience=10)[0].successful
 
 
@@ -162,25 +162,25 @@ def test_debug_image_is_published_only_while_subscribed(harness, fresh):
 
     harness.start_tracking(fresh)
     harness.publish_and_wait_detection(scene(1)[0], fresh + FRAME_NS)
-    assert harness.node._debug_images_rendered == 0
+    assert harness.node.pipeline.debug_images_rendered == 0
     received = []
     subscription = harness.client.create_subscription(Image, "siamcar_tracker/debug_image", received.append, 10)
-    harness.wait_until(lambda: harness.node._debug_pub.get_subscription_count() > 0, "debug subscriber")
+    harness.wait_until(lambda: harness.node.count_subscribers("~/debug_image") > 0, "debug subscriber")
     harness.publish_and_wait_detection(scene(2)[0], fresh + 2 * FRAME_NS)
     image = harness.wait_until(lambda: received[-1] if received else None, "a debug image")
     assert (image.width, image.height, image.encoding) == (WIDTH, HEIGHT, "bgr8")
     assert stamp_ns_of(image) == fresh + 2 * FRAME_NS
     harness.client.destroy_subscription(subscription)
-    harness.wait_until(lambda: harness.node._debug_pub.get_subscription_count() == 0, "debug unsubscribe")
-    rendered = harness.node._debug_images_rendered
+    harness.wait_until(lambda: harness.node.count_subscribers("~/debug_image") == 0, "debug unsubscribe")
+    rendered = harness.node.pipeline.debug_images_rendered
     assert rendered >= 1
     harness.publish_and_wait_detection(scene(3)[0], fresh + 3 * FRAME_NS)
-    assert harness.node._debug_images_rendered == rendered  # no subscriber: not even drawn
+    assert harness.node.pipeline.debug_images_rendered == rendered  # no subscriber: not even drawn
 
 
 def test_slow_steps_never_block_reception_and_only_the_newest_frame_is_tracked(harness, fresh):
     harness.start_tracking(fresh)
-    tracker = harness.node._tracker
+    tracker = harness.node.tracker
     real_track = tracker.track
     step_started = threading.Event()
     step_released = threading.Event()
@@ -242,12 +242,12 @@ def test_diagnostics_are_published_about_once_a_second(harness, fresh):
 def test_out_of_range_redetection_parameters_are_refused_and_the_target_kept(harness, fresh):
     harness.start_tracking(fresh)
     harness.publish_and_wait_detection(scene(1)[0], fresh + FRAME_NS)
-    state = harness.node._session.state
+    state = harness.node.session.state
     for name, value, reason in (("reacquire_threshold", 1.5, "(0, 1]"), ("search_crops_per_frame", 0, "1..64"),
                                 ("reacquire_frames", 500, "1..100"), ("check_interval", 2000, "0..1000")):
         result = harness.set_parameters(**{name: value})[0]
         assert not result.successful and name in result.reason and reason in result.reason
     assert harness.status_with("parameter change refused")
-    assert harness.node._session.state == state
-    assert harness.node._session.redetection.reacquire_threshold == RedetectionSettings.reacquire_threshold
+    assert harness.node.session.state == state
+    assert harness.node.session.redetection.reacquire_threshold == RedetectionSettings.reacquire_threshold
     harness.publish_and_wait_detection(scene(2)[0], fresh + 2 * FRAME_NS)

@@ -50,7 +50,7 @@ def still_tracking(harness, stamp_ns):
     """A good frame after the bad input is still tracked and published."""
     detection = harness.publish_and_wait_detection(scene(3)[0], stamp_ns)
     assert detection.bbox.size_x > 0
-    assert harness.node._session.state == TRACKING
+    assert harness.node.session.state == TRACKING
 
 
 def test_unsupported_encoding_is_refused_by_name(harness, tracking):
@@ -120,10 +120,10 @@ def test_bad_init_boxes_are_refused_and_the_target_kept(harness, tracking, box, 
 
 
 def test_init_before_any_image_is_refused(idle):
-    idle.node._buffer.clear()
+    idle.node.pipeline.buffer.clear()
     idle.init_pub.publish(init_message(scene(0)[1], 0))
     assert "no image received yet" in idle.status_with("init box refused").message
-    assert idle.node._session.state == 0
+    assert idle.node.session.state == 0
 
 
 def test_init_stamp_older_than_the_buffer_is_refused(harness, tracking):
@@ -165,7 +165,7 @@ def test_a_clock_jump_back_clears_the_buffer_and_tracking_goes_on_without_a_rese
     detection = harness.publish_and_wait_detection(scene(2)[0], looped)
     status = harness.status_with("clock jumped back")
     assert "frame buffer cleared, tracking goes on" in status.message
-    assert detection.bbox.size_x > 0 and harness.node._session.state == TRACKING
+    assert detection.bbox.size_x > 0 and harness.node.session.state == TRACKING
     harness.publish_and_wait_detection(scene(3)[0], looped + FRAME_NS)
 
 
@@ -178,7 +178,7 @@ def test_an_init_box_stamped_zero_on_an_old_frame_is_refused(harness, idle):
         let_time_pass(0.5, "the buffered frame grows older than init_max_age_s (0.3 s)")
         harness.init_pub.publish(init_message(scene(0)[1], 0))
         assert "more than init_max_age_s 0.3 s" in harness.status_with("init box refused").message
-        assert harness.node._session.state == 0
+        assert harness.node.session.state == 0
     finally:
         assert harness.set_parameters(init_max_age_s=1.0)[0].successful
 
@@ -215,6 +215,6 @@ def test_an_oversized_compressed_image_is_refused_quickly(tmp_path):
         assert time.monotonic() - started < 2.0
         # decoding it would have taken 432 MB (12000 x 12000 x 3); the peak did not move that far
         assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 100_000
-        assert "12000x12000" in status.message and h.node._session.state == TRACKING
+        assert "12000x12000" in status.message and h.node.session.state == TRACKING
     finally:
         h.close()

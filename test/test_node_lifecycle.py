@@ -55,9 +55,9 @@ def test_full_cycle_through_lifecycle_services(unconfigured):
     assert h.status_with("configured").state == 0
     assert h.transition(ACTIVATE) and h.state() == "active"
     assert h.transition(DEACTIVATE) and h.state() == "inactive"
-    assert h.node._tracker is not None  # deactivate keeps the model
+    assert h.node.tracker is not None  # deactivate keeps the model
     assert h.transition(CLEANUP) and h.state() == "unconfigured"
-    assert h.node._tracker is None
+    assert h.node.tracker is None
     assert h.status_with("model released")
 
 
@@ -163,7 +163,7 @@ def test_parameter_types_are_checked_by_name_and_integers_accepted_for_floats(un
     assert not wrong.successful and "lost_threshold" in wrong.reason and "expected float" in wrong.reason
     assert h.set_parameters(rate_hz=15, lost_threshold=0)[0].successful
     assert h.transition(CONFIGURE)
-    assert h.node._params.rate_hz == 15.0 and h.node._params.lost_threshold == 0.0
+    assert h.node.parameters.rate_hz == 15.0 and h.node.parameters.lost_threshold == 0.0
     assert h.transition(CLEANUP)
     assert h.set_parameters(rate_hz=30.0, lost_threshold=0.2)[0].successful
 
@@ -174,7 +174,7 @@ def test_shutdown_from_active_releases_the_model(checkpoints):
     try:
         h.configure_and_activate()
         assert h.transition(Transition.TRANSITION_ACTIVE_SHUTDOWN)
-        assert h.state() == "finalized" and h.node._tracker is None
+        assert h.state() == "finalized" and h.node.tracker is None
     finally:
         h.close()
 

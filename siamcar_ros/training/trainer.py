@@ -113,8 +113,7 @@ class Trainer:
         self.train_options = config["train"]
         self.context = context or DistributedContext.from_environment()
         self.output_dir = Path(config["output"]["dir"])
-        self.device = select_device(self.train_options["device"], index=self.context.local_rank,
-                                     purpose="training")
+        self.device = select_device(self.train_options["device"], index=self.context.local_rank, purpose="training")
         if int(self.train_options["threads"]) > 0:
             torch.set_num_threads(int(self.train_options["threads"]))
         torch.manual_seed(int(self.train_options["seed"]))
@@ -138,9 +137,7 @@ class Trainer:
             momentum=float(self.train_options["momentum"]),
             weight_decay=float(self.train_options["weight_decay"]))
         self.loss_weights = LossWeights(**{k: float(v) for k, v in self.train_options["loss_weights"].items()})
-        self.iteration = 0
-        self._wrapped = None
-        self._wrapped_frozen = None
+        self.iteration, self._wrapped, self._wrapped_frozen = 0, None, None
         if resume is not None:
             self.restore(resume)
 
