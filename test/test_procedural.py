@@ -61,7 +61,7 @@ def test_ground_truth_stays_inside_the_image_and_first_frame_is_clean(seed):
 def test_ground_truth_box_is_the_extent_of_the_rendered_target():
     sequence = generate_sequence(3, length=30, size=SMALL, attributes=["rotation",
                                                                        "scale_variation"])
-    plan = sequence.frames._plan
+    plan = sequence.frames.plan
     white = (np.full(plan.target_pyramid[0].shape, 255, np.uint8),)
     for i in (0, 10, 29):
         canvas = np.zeros((*SMALL, 3), np.uint8)
