@@ -19,7 +19,7 @@ setup(
     ],
     entry_points={
         "console_scripts": [
-            "siamcar-track = siamcar_ros.tracking.cli:main",
+            "siamcar-track = siamcar_ros.deploy.track:main",
             "siamcar-eval = siamcar_ros.evaluation.cli:main",
             "siamcar-train = siamcar_ros.training.cli:main",
             "siamcar-tune = siamcar_ros.training.tune:main",

@@ -18,6 +18,7 @@ import statistics
 
 import torch
 
+from siamcar_ros.data.procedural.calibration import calibration_crops
 from siamcar_ros.model import build_model
 from siamcar_ros.tracking import SiamCARTracker, load_tracker
 from siamcar_ros.tracking.accelerate import ACCELERATORS
@@ -27,10 +28,11 @@ from bench_tracker import synthetic_video
 
 def make_tracker(backbone: str, device: str, accelerator: str, precision: str):
     if backbone in ("default", "fast"):
-        return load_tracker(backbone, device=device, accelerator=accelerator, precision=precision)
+        return load_tracker(backbone, device=device, accelerator=accelerator, precision=precision,
+                            calibration=calibration_crops)
     torch.manual_seed(0)
     return SiamCARTracker(build_model(backbone=backbone), device=device, accelerator=accelerator,
-                          precision=precision)
+                          precision=precision, calibration=calibration_crops)
 
 
 def trackers_for(backbone: str, accelerators: list[str], precisions: list[str], device: str) -> dict:

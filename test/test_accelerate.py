@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from siamcar_ros.data.procedural.calibration import calibration_crops
 from siamcar_ros.model import build_model
 from siamcar_ros.tracking import SiamCARTracker, load_tracker
 from siamcar_ros.tracking import accelerate
@@ -114,7 +115,8 @@ def test_bf16_tracks_like_fp32_where_the_cpu_has_it(frames_and_box):
     frames, box = frames_and_box
     fp32 = load_tracker("fast", device="cpu", accelerator="none")
     for accelerator, kind in (("none", "none"), ("auto", "compile")):
-        bf16 = load_tracker("fast", device="cpu", precision="bf16", accelerator=accelerator)
+        bf16 = load_tracker("fast", device="cpu", precision="bf16", accelerator=accelerator,
+                            calibration=calibration_crops)
         assert bf16.precision == "bf16" and bf16.acceleration.kind == kind
         assert "bf16" in bf16.acceleration.note or "bfloat16" in bf16.acceleration.note
         boxes_fp32 = track_boxes(fp32, frames[:12], box)

@@ -1,20 +1,21 @@
 """Reduced precision on the CPU: the compiled fp32 branch gives eager's maps; bf16 keeps the
 leading convolutions that would lose their precision in fp32; int8 is calibrated on
-procedural crops, tracks close to fp32, and a missing torchao or an empty calibration set is
-a fallback with a warning or a clear error, never a crash."""
+procedural crops (siamcar_ros.data.procedural.calibration, passed by the caller), tracks close
+to fp32, and a missing torchao or missing calibration crops is a fallback with a warning or a
+clear error, never a crash."""
 import logging
 
 import numpy as np
 import pytest
 import torch
 
+from siamcar_ros.data.procedural.calibration import calibration_crops
 from siamcar_ros.model import build_model
-from siamcar_ros.tracking import load_tracker
+from siamcar_ros.tracking import SiamCARTracker, load_tracker
 from siamcar_ros.tracking import quantize
 from siamcar_ros.tracking.accelerate import _SearchBranch, build_search_extractor
-from siamcar_ros.tracking.quantize import (QuantizationError, bf16_branch, calibration_crops,
-                                           convolutions_in_order, fold_batch_norms,
-                                           mean_relative_error)
+from siamcar_ros.tracking.quantize import (QuantizationError, bf16_branch, convolutions_in_order,
+                                           fold_batch_norms, mean_relative_error)
 from tracking_support import track_boxes
 
 
@@ -68,7 +69,7 @@ def test_compiled_fp32_branch_tracks_like_eager(frames_and_box):
 def test_int8_tracks_close_to_fp32(frames_and_box):
     frames, box = frames_and_box
     fp32 = load_tracker("fast", device="cpu", accelerator="none")
-    int8 = load_tracker("fast", device="cpu", precision="int8")
+    int8 = load_tracker("fast", device="cpu", precision="int8", calibration=calibration_crops)
     assert int8.precision == "int8" and int8.acceleration.kind == "compile"
     assert "compile int8 search branch" in int8.acceleration.note
     boxes_fp32, boxes_int8 = track_boxes(fp32, frames, box), track_boxes(int8, frames, box)
@@ -78,15 +79,26 @@ def test_int8_tracks_close_to_fp32(frames_and_box):
 
 def test_int8_with_an_empty_calibration_set_is_an_error():
     with pytest.raises(QuantizationError, match="needs calibration crops .* an empty set was given"):
-        load_tracker("fast", device="cpu", precision="int8", accelerator="compile").__class__(
-            load_tracker("fast", device="cpu", accelerator="none").model, device="cpu",
-            precision="int8", calibration=[])
+        SiamCARTracker(load_tracker("fast", device="cpu", accelerator="none").model, device="cpu",
+                       precision="int8", calibration=[])
+
+
+@pytest.mark.parametrize("precision", ["int8", "bf16"])
+def test_reduced_precision_without_calibration_crops_says_what_to_pass(precision, monkeypatch):
+    from siamcar_ros.tracking import device
+
+    monkeypatch.setattr(device, "cpu_supports_bf16", lambda: True)   # the crops are checked after
+    model = load_tracker("fast", device="cpu", accelerator="none").model
+    with pytest.raises(QuantizationError, match=f"precision '{precision}' needs calibration crops .* "
+                                                "none were given: pass calibration=.*calibration_crops"):
+        SiamCARTracker(model, device="cpu", precision=precision)
+
 
 
 def test_int8_without_torchao_falls_back_to_fp32_with_a_warning(monkeypatch, caplog):
     monkeypatch.setattr(quantize, "torchao_available", lambda: False)
     with caplog.at_level(logging.WARNING):
-        tracker = load_tracker("fast", device="cpu", precision="int8")
+        tracker = load_tracker("fast", device="cpu", precision="int8", calibration=calibration_crops)
     assert tracker.precision == "fp32" and tracker.acceleration.kind == "none"
     assert "needs the torchao package" in tracker.acceleration.note
     assert any("torchao" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)

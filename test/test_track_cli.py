@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from siamcar_ros.tracking.cli import main, parse_box
+from siamcar_ros.deploy.track import main, parse_box
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # test/conftest.py
 
@@ -111,6 +111,6 @@ def test_bad_init_boxes_are_refused(text):
 
 
 def test_command_help_lists_the_options():
-    done = subprocess.run([sys.executable, "-m", "siamcar_ros.tracking.cli", "--help"],
+    done = subprocess.run([sys.executable, "-m", "siamcar_ros.deploy.track", "--help"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "--video-out" in done.stdout

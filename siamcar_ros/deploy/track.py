@@ -4,6 +4,8 @@ Writes one ``x,y,w,h`` line per frame (the first line is the initial box, the la
 benchmark toolkits read), optionally the state and confidence per frame and an overlay video,
 and prints frames/s at the end. The tracker runs in a ``TrackingSession``: a lost target is
 reported (and, with ``--redetection``, searched for over the whole frame and re-acquired).
+``--precision bf16`` and ``int8`` are set up on procedural calibration crops
+(``siamcar_ros.data.procedural.calibration``).
 """
 from __future__ import annotations
 
@@ -18,16 +20,16 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from .accelerate import ACCELERATORS
-from .confidence import DEFAULT_LOST_THRESHOLD
-from .decode import STRATEGIES
-from .device import PRECISIONS
-from .params import PRESETS
-from .session import LossSettings, RedetectionSettings, TrackingSession, TrackState
+from siamcar_ros.tracking.accelerate import ACCELERATORS
+from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
+from siamcar_ros.tracking.decode import STRATEGIES
+from siamcar_ros.tracking.device import PRECISIONS
+from siamcar_ros.tracking.params import PRESETS
+from siamcar_ros.tracking.session import LossSettings, RedetectionSettings, TrackingSession, TrackState
 
 __all__ = ["main", "parse_box"]
 
-LOGGER = logging.getLogger("siamcar_ros.tracking.cli")
+LOGGER = logging.getLogger("siamcar_ros.deploy.track")
 
 
 def parse_box(text: str) -> tuple[float, float, float, float]:
@@ -133,8 +135,9 @@ def format_box(box) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import load_tracker
-    from .sources import open_source
+    from siamcar_ros.data.procedural.calibration import calibration_crops
+    from siamcar_ros.tracking import load_tracker
+    from siamcar_ros.tracking.sources import open_source
 
     source = open_source(args.source)
     frames = iter(source)
@@ -150,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     tracker = load_tracker(args.checkpoint, backbone=args.backbone, device=args.device,
                            half=args.half, params=params,
                            accelerator=args.accelerator, precision=args.precision,
-                           exported=args.exported)
+                           calibration=calibration_crops, exported=args.exported)
     session = TrackingSession(tracker, LossSettings(args.lost_threshold, args.lost_patience),
                               RedetectionSettings(args.redetection, args.reacquire_threshold,
                                                   args.reacquire_frames, args.search_crops,

@@ -95,6 +95,7 @@ def _siamcar_tracker(spec: TrackerSpec):
     # one network per worker process and spec: init() resets the tracker's state per sequence
     import torch
 
+    from siamcar_ros.data.procedural.calibration import calibration_crops
     from siamcar_ros.tracking import load_tracker
 
     if spec.threads:
@@ -105,7 +106,7 @@ def _siamcar_tracker(spec: TrackerSpec):
     requested.update(dict(spec.params))
     return load_tracker(spec.checkpoint, backbone=spec.backbone, device=spec.device,
                         params=requested, precision=spec.precision,
-                        accelerator=spec.accelerator)
+                        calibration=calibration_crops, accelerator=spec.accelerator)
 
 
 def track_sequence(tracker, sequence: TrackingSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

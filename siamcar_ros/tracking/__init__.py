@@ -72,14 +72,16 @@ def load_tracker(checkpoint: str | os.PathLike | None = None, backbone: str | No
                  params: TrackerParams | Mapping[str, Any] | str | None = None,
                  accelerator: str = "auto", precision: str = "fp32",
                  exported: str | os.PathLike | None = None,
-                 verifier: str | os.PathLike | None = "auto") -> SiamCARTracker:
+                 verifier: str | os.PathLike | None = "auto", calibration=None) -> SiamCARTracker:
     """A ready tracker: network from ``checkpoint``: a file, a bundled model's name
     (``"default"``, ``"fast"``: ``BUNDLED_MODELS``) or None (the default model).
 
     ``backbone`` checks that the file holds that network (files carry their configuration;
     published ResNet-50 files are recognised from their keys). ``params``: TrackerParams, a
     dict, or a preset name ("OTB100", "GOT10K", "UAV123", "LaSOT", "default").
-    ``precision``, ``accelerator``, ``exported``: see ``SiamCARTracker``. ``verifier``: the
+    ``precision``, ``calibration``, ``accelerator``, ``exported``: see ``SiamCARTracker`` (bf16
+    and int8 need ``calibration``, e.g. ``siamcar_ros.data.procedural.calibration.
+    calibration_crops``, a function of the search size). ``verifier``: the
     box verifier file whose answer joins the confidence (``resolve_verifier``: "auto" takes
     the bundled one; None for none); a file that is not a verifier's is a ``VerifierError``.
     """
@@ -103,5 +105,5 @@ def load_tracker(checkpoint: str | os.PathLike | None = None, backbone: str | No
 
     verifier_path = resolve_verifier(verifier, path)
     return SiamCARTracker(model, params=params, device=device, half=half, accelerator=accelerator,
-                          precision=precision, exported=exported,
+                          precision=precision, calibration=calibration, exported=exported,
                           verifier=load_verifier(verifier_path) if verifier_path else None)

@@ -165,15 +165,20 @@ class EagerBF16Extractor:
         return list(self.branch(search))
 
 
-def _calibration(model: nn.Module, device: torch.device, calibration) -> list[torch.Tensor]:
-    """Search crops like those tracking sees, to set and check a reduced precision on."""
-    from .quantize import QuantizationError, calibration_crops
+def _calibration(model: nn.Module, device: torch.device, precision: str,
+                 calibration) -> list[torch.Tensor]:
+    """The caller's search crops on ``device``: ``calibration`` itself, or what it returns for the
+    network's search size when it is a function. QuantizationError when there are none."""
+    from .quantize import CALIBRATION_HINT, QuantizationError
 
-    crops = calibration_crops(int(model.search_size)) if calibration is None else list(calibration)
+    if calibration is None:
+        raise QuantizationError(f"precision {precision!r} needs calibration crops to set its ranges "
+                                f"and check its error; none were given: pass calibration= "
+                                f"{CALIBRATION_HINT}")
+    crops = list(calibration(int(model.search_size)) if callable(calibration) else calibration)
     if not crops:
         raise QuantizationError("a reduced precision needs calibration crops to set its ranges and "
-                                "check its error; an empty set was given (leave it None for "
-                                "procedural crops)")
+                                f"check its error; an empty set was given (calibration: {CALIBRATION_HINT})")
     return [crop.to(device) for crop in crops]
 
 
@@ -238,13 +243,14 @@ def build_search_extractor(model: nn.Module, accelerator: str, device: torch.dev
     """Compile the search branch of ``model`` (already on ``device``, in eval mode) as asked.
 
     ``precision`` (checked by ``resolve_precision``): bf16 and int8 take the ``compile`` path,
-    set up and checked on ``calibration`` (search crops; None: procedural ones).
-    Raises ValueError for an unknown accelerator name and QuantizationError for an empty
-    calibration set; every other problem falls back to eager PyTorch with a warning (fp32 for
-    int8, the bf16 branch in eager PyTorch for bf16).
+    set up and checked on ``calibration``: 1 x 3 x S x S search crops, or a function of the
+    search size S that returns them (unused in fp32).
+    Raises ValueError for an unknown accelerator name and QuantizationError for a reduced
+    precision without calibration crops (None or empty); every other problem falls back to
+    eager PyTorch with a warning (fp32 for int8, the bf16 branch in eager PyTorch for bf16).
     """
     if precision != "fp32":
-        calibration = _calibration(model, device, calibration)
+        calibration = _calibration(model, device, precision, calibration)
     acceleration = _build(model, accelerator, device, half, precision, calibration)
     if precision == "bf16" and acceleration.extractor is None:
         from .quantize import bf16_branch

@@ -19,9 +19,9 @@ bits leave 20 % error there, and every later layer inherits it). ``bf16_branch``
 fewest leading convolutions in fp32 that bring the features within 1 % of fp32 on calibration
 crops; int8 leaves the same ones unquantized.
 
-Calibration crops come from the procedural generator's scikit-image pool (never from the
-held-out photographs), cropped around the target as tracking does; ``calibration_crops``
-makes them. Quantizing without crops is an error, not a guess.
+Calibration crops are search crops around a target, as tracking makes them; the caller passes
+them (``CALIBRATION_HINT``: the tools' procedural ones come from
+``siamcar_ros.data.procedural.calibration``). Quantizing without crops is an error, not a guess.
 """
 from __future__ import annotations
 
@@ -34,55 +34,27 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["BF16Branch", "QuantizationError", "bf16_branch", "calibration_crops",
-           "convolutions_in_order", "fold_batch_norms", "quantize_branch", "torchao_available"]
+__all__ = ["BF16Branch", "CALIBRATION_HINT", "QuantizationError", "bf16_branch", "convolutions_in_order",
+           "fold_batch_norms", "quantize_branch", "torchao_available"]
 
 LOGGER = logging.getLogger(__name__)
 
-# procedural seeds of the calibration crops: apart from the benchmark's and tuning's seeds
-CALIBRATION_SEED = 5_000_001
-CALIBRATION_CROPS = 24
+# what a reduced precision takes as calibration, for error messages
+CALIBRATION_HINT = ("a list of 1 x 3 x S x S float search crops (raw BGR 0..255), or a function of the "
+                    "search size S that returns them; siamcar_ros.data.procedural.calibration."
+                    "calibration_crops makes procedural ones")
 # mean relative error of the branch's features (against fp32) that bf16 may reach before more
 # of its leading convolutions are kept in fp32
 BF16_TARGET_ERROR = 0.01
 
 
 class QuantizationError(RuntimeError):
-    """int8 quantization cannot be done as asked (what was wrong is in the message)."""
+    """A reduced precision cannot be set up as asked: no calibration crops, no torchao (what
+    was wrong is in the message)."""
 
 
 def torchao_available() -> bool:
     return importlib.util.find_spec("torchao") is not None
-
-
-def calibration_crops(search_size: int, count: int = CALIBRATION_CROPS,
-                      seed: int = CALIBRATION_SEED, context_amount: float = 0.5,
-                      template_size: int = 127) -> list[torch.Tensor]:
-    """``count`` search crops (1 x 3 x S x S float32, raw BGR 0..255) around the target of
-    procedural sequences, with the offsets and scale changes tracking meets."""
-    from siamcar_ros.data.procedural import generate_sequence
-
-    from .crop import context_side, crop_and_resize_host, crop_window
-
-    if count < 1:
-        raise QuantizationError(f"int8 calibration needs at least 1 crop, got {count}")
-    rng = np.random.default_rng(seed)
-    crops = []
-    per_sequence = 6
-    for index in range((count + per_sequence - 1) // per_sequence):
-        sequence = generate_sequence(seed + index, length=60)
-        for frame_index in rng.choice(len(sequence), per_sequence, replace=False):
-            if len(crops) == count:
-                break
-            frame = sequence.frames[int(frame_index)]
-            x, y, width, height = sequence.ground_truth[int(frame_index)]
-            side = context_side((width, height), context_amount) * search_size / template_size
-            side = max(1, int(round(side * rng.uniform(0.85, 1.2))))
-            center = (x + width / 2 + rng.normal(0, width / 4), y + height / 2 + rng.normal(0, height / 4))
-            crop = crop_and_resize_host(frame, crop_window(center, side), search_size,
-                                        frame.reshape(-1, 3).mean(axis=0))
-            crops.append(torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))[np.newaxis]))
-    return crops
 
 
 class _CallReLU(nn.Module):
@@ -247,7 +219,7 @@ def quantize_branch(branch: nn.Module, crops: Sequence[torch.Tensor],
     crops = list(crops or [])
     if not crops:
         raise QuantizationError("precision 'int8' needs calibration crops to set its ranges; "
-                                "none were given (calibration_crops() makes procedural ones)")
+                                f"none were given (calibration: {CALIBRATION_HINT})")
     example = crops[0]
     for crop in crops:
         if tuple(crop.shape) != tuple(example.shape):

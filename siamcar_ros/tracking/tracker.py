@@ -127,9 +127,12 @@ class SiamCARTracker:
     ``device``: "auto" | "cpu" | "cuda" | "cuda:N" (CPU fallback with a warning).
     ``half``: fp16 on CUDA (ignored with a warning elsewhere).
     ``precision``: "fp32" | "bf16" (bfloat16 autocast on a CPU that has the instructions;
-    refused with the reason elsewhere) | "int8" (the search branch quantized on the CPU,
-    calibrated on ``calibration``, a list of 1 x 3 x S x S search crops; None: procedural
-    crops; falls back to fp32 with a warning where it cannot be built).
+    refused with the reason elsewhere) | "int8" (the search branch quantized on the CPU; falls
+    back to fp32 with a warning where it cannot be built).
+    ``calibration``: what bf16 and int8 are set up and checked on, passed by the caller: 1 x 3
+    x S x S search crops, or a function of the search size S that returns them (the tools'
+    ``siamcar_ros.data.procedural.calibration.calibration_crops``); without it a reduced
+    precision is a ``QuantizationError``; fp32 does not use it.
     ``accelerator``: "auto" | "none" | "export" | "tensorrt" | "onnxruntime" | "compile": how the search branch runs
     (see ``accelerate.py``; anything unavailable falls back to eager PyTorch with a warning).
     ``exported``: the prefix of exported network files (``exported.py``: ONNX files in ONNX

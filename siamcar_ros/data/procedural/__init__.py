@@ -32,7 +32,8 @@ Modules, each importing only those listed before it:
 - ``geometry``: placements and their boxes; ``motion``: target and camera paths;
 - ``events``: occluders, distractors, blur, lighting; ``plan``: a whole sequence's plan;
 - ``render``: a frame of a plan; ``sequence``: ``generate_sequence``;
-- ``long_term``: ``generate_long_term_sequence``; ``benchmark``: the benchmarks on disk.
+- ``long_term``: ``generate_long_term_sequence``; ``benchmark``: the benchmarks on disk;
+- ``calibration``: search crops for bf16 and int8 tracking (needs torch; not imported here).
 
 The names below are re-exported here.
 """
