@@ -228,7 +228,7 @@ def test_update_params_applies_from_the_next_frame_and_rejects_bad_values(model,
     reference = eager_tracker(model, TrackerParams.from_preset("GOT10K"))
     reference.init(frames[0], BOX)
     assert tracker.track(frames[1]).bbox == reference.track(frames[1]).bbox
-    with pytest.raises(ValueError, match="'lr'"):
+    with pytest.raises(ValueError, match="lr: must be within 0..1"):
         tracker.update_params({"lr": 3.0})
     assert tracker.params.lr == TrackerParams.from_preset("GOT10K").lr
 
