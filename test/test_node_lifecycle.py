@@ -276,3 +276,33 @@ def test_parameter_descriptions_say_their_range_and_when_they_may_change(unconfi
     assert after.type == ParameterType.PARAMETER_DOUBLE       # not the refused value's type
     assert "1000" in described[1].description
     assert described[1].additional_constraints.startswith("configure-only")
+
+
+def test_every_parameter_descriptor_is_its_settings_text(unconfigured):
+    from rcl_interfaces.srv import DescribeParameters
+
+    from siamcar_ros.ros.parameter_docs import descriptor_fields
+    from siamcar_ros.ros.params import NODE_SETTINGS
+
+    h = unconfigured
+    client = h.client.create_client(DescribeParameters, f"{h.name}/describe_parameters")
+    names = [setting.name for setting in NODE_SETTINGS]
+    described = h.call(client, DescribeParameters.Request(names=names)).descriptors
+    assert [d.name for d in described] == names
+    for setting, descriptor in zip(NODE_SETTINGS, described):
+        expected = descriptor_fields(setting)
+        assert descriptor.description == expected["description"], setting.name
+        assert descriptor.additional_constraints == expected["additional_constraints"], setting.name
+
+
+def test_int8_is_calibrated_by_the_node(unconfigured):
+    h = unconfigured
+    try:
+        assert h.set_parameters(precision="int8")[0].successful
+        assert h.transition(CONFIGURE), h.last_status_message()
+        message = h.status_with("configured").message
+        assert "int8" in message, message
+    finally:
+        if h.state() == "inactive":
+            h.transition(CLEANUP)
+        h.set_parameters(precision="fp32")

@@ -26,10 +26,10 @@ def test_grid_is_every_combination_with_distinct_names():
 
 
 @pytest.mark.parametrize("grid, words", [
-    ({"lr": (1.5,)}, "'lr' is 1.5; allowed: 0 <= lr <= 1"),
+    ({"lr": (1.5,)}, "lr: must be within 0..1, got 1.5"),
     ({"context_amount": (0.5,)}, "cannot tune ['context_amount']"),
     ({"penalty_k": ()}, "no values given for ['penalty_k']"),
-    ({"strategy": ("sideways",)}, "allowed: coarse_to_fine, coarse_to_fine_box, reference"),
+    ({"strategy": ("sideways",)}, "'sideways' is not one of 'coarse_to_fine', 'coarse_to_fine_box', 'reference'"),
 ])
 def test_bad_grid_values_are_refused_before_any_run(grid, words):
     with pytest.raises(ValueError) as error:

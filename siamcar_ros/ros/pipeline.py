@@ -241,6 +241,7 @@ def load_tracker_for(params: NodeParameters, logger):
     """The tracker the parameters describe, warmed up; returns it and a note on where and how
     it runs (device fallback, accelerator, box verifier). Raises RuntimeError naming the
     checkpoint and backbone."""
+    from siamcar_ros.data.procedural.calibration import calibration_crops
     from siamcar_ros.ros.support import installed_model
     from siamcar_ros.tracking import load_tracker
     from siamcar_ros.tracking.device import select_device
@@ -254,7 +255,8 @@ def load_tracker_for(params: NodeParameters, logger):
         tracker = load_tracker(checkpoint=installed_model(params.checkpoint) or params.checkpoint or None,
                                backbone=params.backbone or None, device=str(device), half=params.half,
                                params=build_tracker_params(params), accelerator=params.accelerator,
-                               precision=params.precision, exported=params.exported_network or None)
+                               precision=params.precision, exported=params.exported_network or None,
+                               calibration=calibration_crops)
         TrackingSession(tracker, *session_settings(params)).warm_up()
     except Exception as error:
         # Name the file and backbone: the loader's own text may not (e.g. a corrupt file).

@@ -19,9 +19,9 @@ _NO_TARGET = SessionResult(TrackState.IDLE, None, 0.0, 0.0, 0)
 
 
 class StatusReporter:
-    """Publishes ~/status in every lifecycle state (transient local: a late subscriber gets the
-    last one, configure failures included). ``pipeline`` is the configured frame pipeline (None
-    while unconfigured): the target, whether it is active, and the model's description."""
+    """Publishes ~/status in every lifecycle state (transient local, the last 10 kept: a late
+    subscriber gets them, configure failures included). ``pipeline`` is the configured frame
+    pipeline (None while unconfigured): the target, whether it is active, the model's note."""
 
     def __init__(self, node):
         self._node = node
