@@ -16,10 +16,10 @@ from typing import Any, Mapping
 from .device import resolve_half, select_device, tensorrt_available
 from .inputs import TrackerInputError
 from .params import PRESETS, TrackerParams
-from .tracker import SiamCARTracker, TargetState, TrackerStateError, TrackResult
+from .tracker import SiamCARTracker, TargetGeometry, TrackerStateError, TrackResult
 
 __all__ = ["BUNDLED_MODELS", "BUNDLED_VERIFIER", "DEFAULT_CHECKPOINT_ENV", "PRESETS", "SiamCARTracker",
-           "TargetState", "TrackResult", "TrackerInputError",
+           "TargetGeometry", "TrackResult", "TrackerInputError",
            "TrackerParams", "TrackerStateError", "default_checkpoint_path", "load_tracker",
            "resolve_half", "resolve_checkpoint", "resolve_verifier", "select_device", "tensorrt_available"]
 

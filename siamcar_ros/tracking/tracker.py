@@ -39,8 +39,9 @@ from .verifier import Verifier, box_patch
 
 as_params = resolve_tracker_params   # the name the tracker has always used
 
-__all__ = ["Candidate", "SiamCARTracker", "TrackResult", "TargetState", "TrackerInputError",
-           "TrackerStateError", "next_target_state", "as_params"]
+__all__ = ["Candidate", "SiamCARTracker", "TrackResult", "TargetGeometry", "TrackerInputError",
+           "TrackerStateError", "best_cell", "choose_backend", "debug_maps", "model_crop", "next_target_state",
+           "as_params"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -88,8 +89,9 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class TargetState:
-    """Centre (cx, cy) and size (w, h) in image pixels, plus what ``init`` fixed."""
+class TargetGeometry:
+    """Where the tracker holds the target: centre (cx, cy) and size (w, h) in image pixels,
+    plus what ``init`` fixed (the frame size and the crops' context amount)."""
 
     center: tuple[float, float]
     size: tuple[float, float]
@@ -115,6 +117,82 @@ def next_target_state(center, size, decoded: Decoded, scale_z: float, frame_size
         (float(np.clip(width, MIN_TARGET_SIZE, max(frame_width, MIN_TARGET_SIZE))),
          float(np.clip(height, MIN_TARGET_SIZE, max(frame_height, MIN_TARGET_SIZE)))),
     )
+
+
+def choose_backend(model, exported, accelerator: str, device: torch.device, half: bool, precision: str,
+                   calibration) -> tuple[Any, Acceleration]:
+    """How the search branch runs: the exported network at the prefix ``exported`` when it
+    loads (fp32), else the accelerator ``build_search_extractor`` sets up; an exported network
+    that cannot be used is named in a warning and in the note."""
+    from .exported import ExportedNetworkError, load_exported_network
+
+    refused = ""
+    if exported:
+        try:
+            network, _ = load_exported_network(exported, model, device)
+            return network, Acceleration("exported", None, f"exported network {network.paths[1]} ({network.kind})")
+        except ExportedNetworkError as error:
+            LOGGER.warning("exported network not used: %s; running the PyTorch network", error)
+            refused = str(error)
+    acceleration = build_search_extractor(model, accelerator, device, half, precision, calibration)
+    if refused:
+        acceleration = Acceleration(acceleration.kind, acceleration.extractor,
+                                    f"exported network not used ({refused}); {acceleration.note}")
+    return None, acceleration
+
+
+def debug_maps(maps, decoded: Decoded, scale_z: float, search_side: int) -> dict[str, Any]:
+    """A tracked frame's maps for inspection (``track(..., return_maps=True)``)."""
+    cls, cen, loc = maps
+    return {
+        "cls": cls,                                   # SxS foreground probability
+        "cen": 1.0 / (1.0 + np.exp(-cen)),            # SxS centre-ness (sigmoid)
+        "loc": loc,                                   # 4xSxS l, t, r, b in search-crop pixels
+        "score": decoded.score_map,                   # SxS map of the coarse argmax
+        "coarse_cell": decoded.coarse_cell,           # (row, col)
+        "point": decoded.point,                       # chosen (x, y) in search-crop pixels
+        "scale_z": scale_z,                           # search-crop pixels per image pixel
+        "search_side": search_side,                   # image pixels covered by the search crop
+    }
+
+
+def best_cell(cls, cen, loc, geometry: CropGeometry, center, scale: float, size):
+    """A re-detection crop's best cell (highest cls x centre-ness): its score, the centre in
+    image pixels of the box regressed there, and that box's size kept within a factor 2 of
+    ``size`` (the size the target was last tracked at)."""
+    scores = score_map(cls, cen)
+    row, col = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    offset, stride = geometry.offset, geometry.stride
+    left, top, right, bottom = (float(v) for v in loc[:, row, col])
+    x = offset + stride * col + (right - left) / 2.0
+    y = offset + stride * row + (bottom - top) / 2.0
+    middle = (geometry.search_size - 1) / 2.0
+    found = (center[0] + (x - middle) / scale, center[1] + (y - middle) / scale)
+    width = float(np.clip((left + right) / scale, size[0] / 2, size[0] * 2))
+    height = float(np.clip((top + bottom) / scale, size[1] / 2, size[1] * 2))
+    return float(scores[row, col]), found, (width, height)
+
+
+def model_crop(frame: np.ndarray, window: CropWindow, out_size: int, device: torch.device, strategy: str,
+               pad_value: torch.Tensor, host_pad_value: np.ndarray) -> torch.Tensor:
+    """A ``1x3xSxS`` float32 crop of ``frame`` on ``device``.
+
+    CPU: OpenCV on the numpy frame (no tensor copy of the frame at all). Other devices: the
+    uint8 frame is uploaded once and cropped there, so only it crosses the bus. The
+    ``reference`` strategy takes the authors' uint8 crop (``authors_crop``), made on the host
+    on every device, so that it reproduces their boxes.
+    """
+    if strategy == "reference":
+        crop = authors_crop(frame, window, out_size, host_pad_value)
+        tensor = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))[np.newaxis])
+        return tensor.to(device, non_blocking=True)
+    if device.type == "cpu":
+        crop = crop_and_resize_host(frame, window, out_size, host_pad_value)
+        # Contiguous NCHW: the backbone runs slower on the HWC array's channels-last view.
+        # The copy is numpy's: torch would spread it over its worker threads, which can
+        # cost milliseconds waiting for them when other processes hold the cores.
+        return torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))[np.newaxis])
+    return crop_and_resize(frame_to_tensor(frame, device), window, out_size, pad_value)
 
 
 def box_from_state(center, size) -> tuple[float, float, float, float]:
@@ -159,23 +237,14 @@ class SiamCARTracker:
         self.model = model.to(self.device).eval()
         if self.half:
             self.model.half()
-        self.exported, refused = self._load_exported(exported) if exported else (None, "")
-        if self.exported is not None:
-            self.acceleration = Acceleration("exported", None, f"exported network "
-                                             f"{self.exported.paths[1]} ({self.exported.kind})")
-        else:
-            self.acceleration = build_search_extractor(self.model, accelerator, self.device,
-                                                       self.half, self.precision, calibration)
-            if refused:
-                self.acceleration = Acceleration(
-                    self.acceleration.kind, self.acceleration.extractor,
-                    f"exported network not used ({refused}); {self.acceleration.note}")
+        self.exported, self.acceleration = choose_backend(self.model, exported, accelerator, self.device,
+                                                          self.half, self.precision, calibration)
         if self.precision == "int8" and self.acceleration.kind == "none":
             self.precision = "fp32"     # int8 fell back (the note and the warning say why)
         self.geometry = CropGeometry(int(model.template_size), int(model.search_size),
                                      int(model.score_size), int(model.stride))
         self._window = hanning_window(self.geometry.score_size)
-        self._state: TargetState | None = None
+        self._state: TargetGeometry | None = None
         self._pad_value: torch.Tensor | None = None
         self._host_pad_value: np.ndarray | None = None
         self._template_features = None
@@ -193,7 +262,7 @@ class SiamCARTracker:
         return self._state is not None
 
     @property
-    def state(self) -> TargetState | None:
+    def state(self) -> TargetGeometry | None:
         """The current target state (immutable), or None before ``init``."""
         return self._state
 
@@ -235,7 +304,7 @@ class SiamCARTracker:
                                     if self.verifier is not None else None)
         self._pad_value = pad_value
         self._host_pad_value = host_pad_value
-        self._state = TargetState(center, (width, height), (frame.shape[1], frame.shape[0]), context)
+        self._state = TargetGeometry(center, (width, height), (frame.shape[1], frame.shape[0]), context)
 
     def track(self, frame_bgr: np.ndarray, return_maps: bool = False) -> TrackResult:
         """Locate the target in the next frame."""
@@ -290,7 +359,9 @@ class SiamCARTracker:
                 search = self._crop(frame, crop_window(tuple(center), side), self.geometry.search_size,
                                      self._pad_value, self._host_pad_value)
                 cls, cen, loc = self._run_network(self._to_model_dtype(search))
-                candidates.append(self._candidate(cls, cen, loc, center, scale, size, frame))
+                peak, found, found_size = best_cell(cls, cen, loc, self.geometry, center, scale, size)
+                score, _, _ = self._confidence(peak, frame, box_from_state(found, found_size))
+                candidates.append(Candidate(score, found, found_size))
         return candidates
 
     def _confidence(self, peak: float, frame: np.ndarray, bbox) -> tuple[float, float, float]:
@@ -306,21 +377,6 @@ class SiamCARTracker:
             confidence *= verification ** weight
         return confidence, shift, verification
 
-    def _candidate(self, cls, cen, loc, center, scale, size, frame) -> "Candidate":
-        scores = score_map(cls, cen)
-        row, col = np.unravel_index(int(np.argmax(scores)), scores.shape)
-        offset, stride = self.geometry.offset, self.geometry.stride
-        left, top, right, bottom = (float(v) for v in loc[:, row, col])
-        x = offset + stride * col + (right - left) / 2.0
-        y = offset + stride * row + (bottom - top) / 2.0
-        middle = (self.geometry.search_size - 1) / 2.0
-        found = (center[0] + (x - middle) / scale, center[1] + (y - middle) / scale)
-        # the regressed size, kept within a factor 2 of the size the target was last tracked at
-        width = float(np.clip((left + right) / scale, size[0] / 2, size[0] * 2))
-        height = float(np.clip((top + bottom) / scale, size[1] / 2, size[1] * 2))
-        score, _, _ = self._confidence(float(scores[row, col]), frame, box_from_state(found, (width, height)))
-        return Candidate(score, found, (width, height))
-
     def relocate(self, center, size=None) -> None:
         """Move the target to ``center`` (and ``size``) in image pixels, keeping the template
         of ``init``: tracking goes on from there (re-acquisition after a loss)."""
@@ -330,46 +386,18 @@ class SiamCARTracker:
         new_size = state.size if size is None else (
             float(np.clip(size[0], MIN_TARGET_SIZE, max(width, MIN_TARGET_SIZE))),
             float(np.clip(size[1], MIN_TARGET_SIZE, max(height, MIN_TARGET_SIZE))))
-        self._state = TargetState(new_center, new_size, state.frame_size, state.context_amount)
+        self._state = TargetGeometry(new_center, new_size, state.frame_size, state.context_amount)
 
     # ---------------------------------------------------------------- steps
-    def _load_exported(self, prefix):
-        """The exported network at ``prefix`` and "", or None and why (also in a warning)."""
-        from .exported import ExportedNetworkError, load_exported_network
-
-        try:
-            network, _ = load_exported_network(prefix, self.model, self.device)
-        except ExportedNetworkError as error:
-            LOGGER.warning("exported network not used: %s; running the PyTorch network", error)
-            return None, str(error)
-        return network, ""
-
-    def _require_state(self) -> TargetState:
+    def _require_state(self) -> TargetGeometry:
         if self._state is None:
             raise TrackerStateError("track() called before init(): give the first frame and the "
                                     "target box to init(frame, (x, y, w, h)) first")
         return self._state
 
-    def _crop(self, frame: np.ndarray, window: CropWindow, out_size: int,
-              pad_value: torch.Tensor, host_pad_value: np.ndarray) -> torch.Tensor:
-        """A ``1x3xSxS`` float32 crop on the model's device.
-
-        CPU: OpenCV on the numpy frame (no tensor copy of the frame at all). Other devices:
-        the uint8 frame is uploaded once and cropped there, so only it crosses the bus. The
-        ``reference`` strategy takes the authors' uint8 crop (``authors_crop``), made on the
-        host on every device, so that it reproduces their boxes.
-        """
-        if self._params.strategy == "reference":
-            crop = authors_crop(frame, window, out_size, host_pad_value)
-            tensor = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))[np.newaxis])
-            return tensor.to(self.device, non_blocking=True)
-        if self.device.type == "cpu":
-            crop = crop_and_resize_host(frame, window, out_size, host_pad_value)
-            # Contiguous NCHW: the backbone runs slower on the HWC array's channels-last view.
-            # The copy is numpy's: torch would spread it over its worker threads, which can
-            # cost milliseconds waiting for them when other processes hold the cores.
-            return torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))[np.newaxis])
-        return crop_and_resize(frame_to_tensor(frame, self.device), window, out_size, pad_value)
+    def _crop(self, frame: np.ndarray, window: CropWindow, out_size: int, pad_value: torch.Tensor,
+              host_pad_value: np.ndarray) -> torch.Tensor:
+        return model_crop(frame, window, out_size, self.device, self._params.strategy, pad_value, host_pad_value)
 
     def _search_features(self, search: torch.Tensor) -> list[torch.Tensor]:
         """Backbone + neck features of a search crop: the reduced precision's share of the work.
@@ -399,10 +427,10 @@ class SiamCARTracker:
         if not all(math.isfinite(v) for v in values):
             LOGGER.warning("network output is not finite; keeping the previous target state")
             return TrackResult(box_from_state(state.center, state.size), 0.0, 0.0,
-                               self._debug_maps(maps, decoded, scale_z, search_side) if return_maps else None,
+                               debug_maps(maps, decoded, scale_z, search_side) if return_maps else None,
                                foreground=0.0)
         center, size = next_target_state(state.center, state.size, decoded, scale_z, state.frame_size)
-        self._state = TargetState(center, size, state.frame_size, state.context_amount)
+        self._state = TargetGeometry(center, size, state.frame_size, state.context_amount)
         bbox = box_from_state(center, size)
         peak = peak_score(maps[0], maps[1])
         confidence, shift, verification = self._confidence(peak, frame, bbox)
@@ -410,23 +438,9 @@ class SiamCARTracker:
             bbox=bbox,
             confidence=confidence,
             centerness=decoded.centerness,
-            maps=self._debug_maps(maps, decoded, scale_z, search_side) if return_maps else None,
+            maps=debug_maps(maps, decoded, scale_z, search_side) if return_maps else None,
             foreground=decoded.confidence,
             peak=peak,
             colour_shift=shift,
             verification=verification,
         )
-
-    @staticmethod
-    def _debug_maps(maps, decoded: Decoded, scale_z: float, search_side: int) -> dict[str, Any]:
-        cls, cen, loc = maps
-        return {
-            "cls": cls,                                   # SxS foreground probability
-            "cen": 1.0 / (1.0 + np.exp(-cen)),            # SxS centre-ness (sigmoid)
-            "loc": loc,                                   # 4xSxS l, t, r, b in search-crop pixels
-            "score": decoded.score_map,                   # SxS map of the coarse argmax
-            "coarse_cell": decoded.coarse_cell,           # (row, col)
-            "point": decoded.point,                       # chosen (x, y) in search-crop pixels
-            "scale_z": scale_z,                           # search-crop pixels per image pixel
-            "search_side": search_side,                   # image pixels covered by the search crop
-        }
