@@ -55,3 +55,15 @@ def test_cli_flags_come_from_the_settings():
     args = parser.parse_args(["--lost-threshold", "0.2"])
     assert args.lost_threshold == 0.2 and args.lost_patience == LossSettings().lost_patience
     assert "consecutive misses" in parser.format_help()
+
+
+def test_siamcar_track_and_eval_flags_are_the_settings():
+    from siamcar_ros.deploy.track import build_parser
+    from siamcar_ros.evaluation.cli import build_parser as build_eval_parser
+    from siamcar_ros.tracking.session import REDETECTION_SETTINGS
+
+    args = build_parser().parse_args(["video.mp4"])
+    for setting in LOSS_SETTINGS + REDETECTION_SETTINGS:
+        expected = False if setting.name == "redetection" else setting.default   # opt-in for a clip
+        assert getattr(args, setting.name) == expected, setting.name
+    assert build_eval_parser().parse_args([]).lost_threshold == LossSettings().lost_threshold

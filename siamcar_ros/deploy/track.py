@@ -21,11 +21,12 @@ import numpy as np
 from tqdm import tqdm
 
 from siamcar_ros.tracking.accelerate import ACCELERATORS
-from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
 from siamcar_ros.tracking.decode import STRATEGIES
 from siamcar_ros.tracking.device import PRECISIONS
-from siamcar_ros.tracking.params import PRESETS
-from siamcar_ros.tracking.session import LossSettings, RedetectionSettings, TrackingSession, TrackState
+from siamcar_ros.tracking.params import PRESETS, TRACKER_SETTINGS
+from siamcar_ros.tracking.session import (LOSS_SETTINGS, REDETECTION_SETTINGS, TrackingSession, TrackState,
+                                          session_settings)
+from siamcar_ros.tracking.settings import add_arguments
 
 __all__ = ["main", "parse_box"]
 
@@ -71,31 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preset", choices=list(PRESETS),
                         help="published hyper-parameters (default: the checkpoint's recommendation, "
                              "else 'default')")
+    confidence = parser.add_argument_group("confidence")
+    add_arguments(confidence, [s for s in TRACKER_SETTINGS if s.name in ("colour_weight", "verifier_weight")],
+                  defaults={"colour_weight": None, "verifier_weight": None})
     loss = parser.add_argument_group("loss and re-detection (a TrackingSession runs the tracker)")
-    loss.add_argument("--redetection", action="store_true",
-                      help="after a loss, search the whole frame and re-acquire the target")
-    loss.add_argument("--colour-weight", type=float, default=None,
-                      help="colour consistency in the confidence, 0..100; 0 = the network's peak "
-                           "alone (default: 2.5)")
-    loss.add_argument("--verifier-weight", type=float, default=None,
-                      help="exponent of the box verifier's answer in the confidence, 0..10; 0 = "
-                           "no verifier (default: 2)")
-    loss.add_argument("--lost-threshold", type=float, default=DEFAULT_LOST_THRESHOLD,
-                      help="confidence under which a frame counts as a miss (default: %(default)s)")
-    loss.add_argument("--lost-patience", type=int, default=10,
-                      help="consecutive misses before the target is LOST (default: %(default)s)")
-    loss.add_argument("--reacquire-threshold", type=float, default=RedetectionSettings.reacquire_threshold,
-                      help="score a re-detected candidate needs (default: %(default)s)")
-    loss.add_argument("--reacquire-frames", type=int, default=RedetectionSettings.reacquire_frames,
-                      help="consecutive confident frames before re-acquiring (default: %(default)s)")
-    loss.add_argument("--search-crops", type=int, default=RedetectionSettings.crops_per_frame,
-                      help="search crops per frame while SEARCHING (default: %(default)s)")
-    loss.add_argument("--check-interval", type=int, default=RedetectionSettings.check_interval,
-                      help="while TRACKING, one search crop elsewhere every this many frames "
-                           "(0: none; default: %(default)s)")
-    loss.add_argument("--switch-margin", type=float, default=RedetectionSettings.switch_margin,
-                      help="how much more than the tracked box a match elsewhere must score to "
-                           "take over (default: %(default)s)")
+    add_arguments(loss, LOSS_SETTINGS + REDETECTION_SETTINGS, defaults={"redetection": False},
+                  aliases={"search_crops_per_frame": "--search-crops"})
     parser.add_argument("--output", default="results.txt", help="x,y,w,h per frame (default: %(default)s)")
     parser.add_argument("--states-out", help="write frame,state,confidence per frame here (CSV)")
     parser.add_argument("--video-out", help="write an overlay video here (e.g. overlay.mp4)")
@@ -154,10 +136,7 @@ def run(args: argparse.Namespace) -> int:
                            half=args.half, params=params,
                            accelerator=args.accelerator, precision=args.precision,
                            calibration=calibration_crops, exported=args.exported)
-    session = TrackingSession(tracker, LossSettings(args.lost_threshold, args.lost_patience),
-                              RedetectionSettings(args.redetection, args.reacquire_threshold,
-                                                  args.reacquire_frames, args.search_crops,
-                                                  args.check_interval, args.switch_margin))
+    session = TrackingSession(tracker, *session_settings(args))
     session.start(first, box)
     states = ["frame,state,confidence", f"1,{TrackState.TRACKING.name},1.000"]
     writer = None
@@ -205,9 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        LossSettings(args.lost_threshold, args.lost_patience)
-        RedetectionSettings(args.redetection, args.reacquire_threshold, args.reacquire_frames,
-                            args.search_crops, args.check_interval, args.switch_margin)
+        session_settings(args)
     except ValueError as error:
         parser.error(str(error))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

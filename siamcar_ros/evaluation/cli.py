@@ -20,8 +20,11 @@ from .baselines import NANOTRACK_ENV, nanotrack_configured, nanotrack_files
 from .ope import (SIAMCAR_KINDS, TRACKER_KINDS, TrackerSpec, build_tracker, long_term_scores,
                   run_trackers, score_tracker)
 from siamcar_ros.data import DATASET_NAMES, DatasetError, TrackingDataset, open_dataset
-from siamcar_ros.tracking.confidence import DEFAULT_LOST_THRESHOLD
 from siamcar_ros.tracking.decode import STRATEGIES
+from siamcar_ros.tracking.session import LOSS_SETTINGS
+from siamcar_ros.tracking.settings import SettingError, add_arguments
+
+_LOST_THRESHOLD = next(setting for setting in LOSS_SETTINGS if setting.name == "lost_threshold")
 
 DEFAULT_PROCEDURAL_ROOT = Path("out/procedural")
 DEFAULT_HELDOUT_ROOT = Path("out/heldout")
@@ -97,9 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-resume", action="store_true",
                      help="rerun sequences that already have results")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
-    run.add_argument("--lost-threshold", type=float, default=None,
-                     help="confidence under which a frame counts as lost, for the confidence "
-                          "report (default: the node's default lost_threshold)")
+    add_arguments(run, [_LOST_THRESHOLD])   # the session's setting, for the confidence report
     return parser
 
 
@@ -172,8 +173,10 @@ def heldout_photo_dir(requested: Path | None) -> Path:
 def _check_args(parser: argparse.ArgumentParser, args) -> None:
     if args.workers < 1:
         parser.error(f"--workers must be at least 1, got {args.workers}")
-    if args.lost_threshold is not None and not 0 <= args.lost_threshold <= 1:
-        parser.error(f"--lost-threshold must be within 0..1, got {args.lost_threshold}")
+    try:
+        _LOST_THRESHOLD.check(args.lost_threshold, "--lost-threshold")
+    except SettingError as error:
+        parser.error(str(error))
     nanotrack_options = [args.nanotrack_backbone, args.nanotrack_head]
     if "nanotrack" not in args.trackers and any(o is not None for o in nanotrack_options):
         parser.error("--nanotrack-backbone/--nanotrack-head need 'nanotrack' in --trackers")
@@ -200,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             build_tracker(spec)      # a missing or wrong checkpoint fails here, before any run
         run_trackers(dataset, specs, args.results, workers=args.workers,
                      resume=not args.no_resume, progress=not args.quiet)
-        threshold = DEFAULT_LOST_THRESHOLD if args.lost_threshold is None else args.lost_threshold
+        threshold = args.lost_threshold
         return _report(dataset, specs, args.results, threshold)
     except (DatasetError, ValueError, FileNotFoundError, RuntimeError) as error:
         print(f"siamcar-eval: error: {error}", file=sys.stderr)

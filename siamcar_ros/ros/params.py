@@ -17,7 +17,7 @@ from siamcar_ros.model.backbones import BACKBONES as _MODEL_BACKBONES
 from siamcar_ros.tracking.accelerate import ACCELERATORS
 from siamcar_ros.tracking.device import PRECISIONS
 from siamcar_ros.tracking.params import PRESET_SETTING, TRACKER_SETTINGS
-from siamcar_ros.tracking.session import LOSS_SETTINGS, REDETECTION_SETTINGS, LossSettings, RedetectionSettings
+from siamcar_ros.tracking.session import LOSS_SETTINGS, REDETECTION_SETTINGS, session_settings
 from siamcar_ros.tracking.settings import CONFIGURE, Setting, SettingError
 
 # the library's own lists, so that the node accepts exactly what the model and tracker do
@@ -26,6 +26,8 @@ IMAGE_TYPES = ("raw", "compressed")
 QOS_RELIABILITIES = ("best_effort", "reliable")
 STAMP_POLICIES = ("auto", "header", "arrival")
 TRACKING_HYPER_PARAMETERS = ("penalty_k", "window_influence", "lr")
+__all__ = ["GROUPS", "NODE_SETTINGS", "NodeParameters", "ParameterError", "SETTINGS_BY_NAME", "build_tracker_params",
+           "session_settings", "tracker_param_overrides", "validate_parameters", "when"]
 
 
 def _device_error(device: str) -> str | None:
@@ -172,11 +174,3 @@ def build_tracker_params(params: NodeParameters) -> dict:
     negative hyper-parameters) comes from the model's recommendation, else the defaults
     (``resolve_tracker_params``, the one place that order is decided)."""
     return {**({"preset": params.preset} if params.preset else {}), **tracker_param_overrides(params)}
-
-
-def session_settings(params: NodeParameters) -> tuple[LossSettings, RedetectionSettings]:
-    """The tracking session's loss and re-detection settings from the parameters."""
-    def component(cls, settings):
-        return cls(**{setting.attribute: getattr(params, setting.name) for setting in settings})
-
-    return component(LossSettings, LOSS_SETTINGS), component(RedetectionSettings, REDETECTION_SETTINGS)

@@ -37,7 +37,8 @@ from .settings import Setting, check_fields
 from .tracker import Candidate, SiamCARTracker
 
 __all__ = ["FollowFigures", "LOSS_SETTINGS", "LossSettings", "REDETECTION_SETTINGS", "RedetectionSettings",
-           "SessionResult", "TrackState", "TrackingSession", "follow_figures", "search_tiles", "tile_step",
+           "SessionResult", "TrackState", "TrackingSession", "follow_figures", "search_tiles", "session_settings",
+           "tile_step",
            "LEVEL_FRAMES", "LEVEL_MARGIN", "RECENT_FRAMES"]
 
 class TrackState(enum.IntEnum):
@@ -102,6 +103,15 @@ class RedetectionSettings:
 
     def __post_init__(self):
         check_fields(self, REDETECTION_SETTINGS)
+
+
+def session_settings(values) -> tuple[LossSettings, RedetectionSettings]:
+    """Loss and re-detection settings from an object with one attribute per setting name
+    (parsed command-line flags, the node's parameters); raises SettingError."""
+    def component(cls, settings):
+        return cls(**{setting.attribute: getattr(values, setting.name) for setting in settings})
+
+    return component(LossSettings, LOSS_SETTINGS), component(RedetectionSettings, REDETECTION_SETTINGS)
 
 
 @dataclass(frozen=True)

@@ -139,18 +139,25 @@ def check_fields(instance: Any, settings: Iterable[Setting]) -> None:
         object.__setattr__(instance, setting.attribute, value)
 
 
-def add_arguments(parser: argparse.ArgumentParser | Any, settings: Iterable[Setting]) -> None:
+def add_arguments(parser: argparse.ArgumentParser | Any, settings: Iterable[Setting],
+                  defaults: dict[str, Any] | None = None, aliases: dict[str, str] | None = None) -> None:
     """One ``--flag`` per setting (``lost_threshold`` -> ``--lost-threshold``), with its default
-    and help from the setting; a bool setting gets ``--flag`` / ``--no-flag``. Values are
+    and help from the setting; a bool setting gets ``--flag`` / ``--no-flag``. ``defaults``
+    replaces a setting's default for this command, ``aliases`` adds a second flag. Values are
     checked by the component that receives them."""
+    defaults, aliases = defaults or {}, aliases or {}
     for setting in settings:
-        flag = "--" + setting.name.replace("_", "-")
+        flags = ["--" + setting.name.replace("_", "-")] + ([aliases[setting.name]] if setting.name in aliases else [])
+        default = defaults.get(setting.name, setting.default)
+        shown = (f"the model's recommendation, else {setting.default}" if default is None
+                 else ("on" if default else "off") if setting.kind is bool else default)
+        helps = f"{setting.summary()} (default: {shown})"
         if setting.kind is bool:
-            parser.add_argument(flag, default=setting.default, action=argparse.BooleanOptionalAction,
-                                dest=setting.name, help=setting.summary())
+            parser.add_argument(*flags, default=default, action=argparse.BooleanOptionalAction,
+                                dest=setting.name, help=helps)
         else:
-            parser.add_argument(flag, type=setting.kind, default=setting.default, dest=setting.name,
-                                metavar=setting.name.upper(), help=setting.summary())
+            parser.add_argument(*flags, type=setting.kind, default=default, dest=setting.name,
+                                metavar=setting.name.upper(), help=helps)
 
 
 def _has_kind(value: Any, kind: type) -> bool:
