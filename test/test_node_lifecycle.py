@@ -298,7 +298,7 @@ def test_every_parameter_descriptor_is_its_settings_text(unconfigured):
 def test_int8_is_calibrated_by_the_node(unconfigured):
     h = unconfigured
     try:
-        assert h.set_parameters(precision="int8")[0].successful
+        assert h.set_parameters(precision="int8", accelerator="auto", device="cpu")[0].successful
         assert h.transition(CONFIGURE), h.last_status_message()
         message = h.status_with("configured").message
         assert "int8" in message, message

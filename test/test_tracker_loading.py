@@ -89,3 +89,18 @@ def test_bundled_model_tracks_with_the_settings_its_yaml_records():
     params = load_tracker(device="cpu").params
     assert {key: getattr(params, key) for key in chosen} == chosen
     assert record["tuning"]["procedural_seed"] != 2024      # not chosen on the benchmark
+
+
+def test_a_bundled_model_missing_beside_the_package_is_found_in_the_installed_share(tmp_path, monkeypatch):
+    from siamcar_ros.tracking import bundled
+
+    source_copy = tmp_path / "checkout" / "models" / "siamcar_fast.pth"          # not there
+    installed = tmp_path / "install" / "siamcar_ros" / "share" / "siamcar_ros" / "models" / "siamcar_fast.pth"
+    installed.parent.mkdir(parents=True)
+    installed.write_bytes(b"model")
+    monkeypatch.setitem(bundled.BUNDLED_MODELS, "fast", source_copy)
+    monkeypatch.setenv("AMENT_PREFIX_PATH", f"{tmp_path / 'elsewhere'}:{installed.parents[3]}")
+    monkeypatch.chdir(tmp_path)
+    assert bundled.resolve_checkpoint("fast") == installed
+    monkeypatch.setenv("AMENT_PREFIX_PATH", str(tmp_path / "elsewhere"))
+    assert bundled.resolve_checkpoint("fast") == source_copy                    # named in the error

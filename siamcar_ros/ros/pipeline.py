@@ -242,7 +242,6 @@ def load_tracker_for(params: NodeParameters, logger):
     it runs (device fallback, accelerator, box verifier). Raises RuntimeError naming the
     checkpoint and backbone."""
     from siamcar_ros.data.procedural.calibration import calibration_crops
-    from siamcar_ros.ros.support import installed_model
     from siamcar_ros.tracking import load_tracker
     from siamcar_ros.tracking.device import select_device
 
@@ -252,7 +251,7 @@ def load_tracker_for(params: NodeParameters, logger):
         note = f"device '{params.device}' requested but CUDA is not available: running on cpu"
         logger.warning(note)
     try:
-        tracker = load_tracker(checkpoint=installed_model(params.checkpoint) or params.checkpoint or None,
+        tracker = load_tracker(checkpoint=params.checkpoint or None,
                                backbone=params.backbone or None, device=str(device), half=params.half,
                                params=build_tracker_params(params), accelerator=params.accelerator,
                                precision=params.precision, exported=params.exported_network or None,

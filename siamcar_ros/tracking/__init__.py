@@ -10,9 +10,10 @@ Quick use::
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Mapping
 
+from .bundled import (BUNDLED_MODELS, BUNDLED_VERIFIER, DEFAULT_CHECKPOINT_ENV, default_checkpoint_path,
+                      resolve_checkpoint, resolve_verifier)
 from .device import resolve_half, select_device, tensorrt_available
 from .inputs import TrackerInputError
 from .params import PRESETS, TrackerParams
@@ -22,50 +23,6 @@ __all__ = ["BUNDLED_MODELS", "BUNDLED_VERIFIER", "DEFAULT_CHECKPOINT_ENV", "PRES
            "TargetGeometry", "TrackResult", "TrackerInputError",
            "TrackerParams", "TrackerStateError", "default_checkpoint_path", "load_tracker",
            "resolve_half", "resolve_checkpoint", "resolve_verifier", "select_device", "tensorrt_available"]
-
-# Environment variable that points at another default model (e.g. an installed share/ copy).
-DEFAULT_CHECKPOINT_ENV = "SIAMCAR_DEFAULT_CHECKPOINT"
-_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
-# Bundled models by name: ``default`` (the nanocar network: NanoTrack V3's trained weights with
-# SiamCAR's centre-ness branch; the one that tracks real video) and ``fast`` (a narrow AlexNet
-# trained from scratch on procedural pictures: small, weaker on real footage).
-BUNDLED_MODELS = {"default": _MODELS_DIR / "siamcar_default.pth",
-                  "fast": _MODELS_DIR / "siamcar_fast.pth"}
-_BUNDLED_CHECKPOINT = BUNDLED_MODELS["default"]
-# The box verifier (verifier.py): it reads pixels only, so it serves every network.
-VERIFIER_FILE_NAME = "siamcar_verifier.pth"
-BUNDLED_VERIFIER = _MODELS_DIR / VERIFIER_FILE_NAME
-
-
-def default_checkpoint_path() -> Path:
-    """``$SIAMCAR_DEFAULT_CHECKPOINT`` if set, else the repository's ``models/siamcar_default.pth``."""
-    override = os.environ.get(DEFAULT_CHECKPOINT_ENV)
-    return Path(override) if override else _BUNDLED_CHECKPOINT
-
-
-def resolve_checkpoint(checkpoint: str | os.PathLike | None) -> Path:
-    """A checkpoint path from a bundled model name (``default``, ``fast``), a path, or None
-    (the default model). A name is taken only when no file of that name exists."""
-    if checkpoint is None or str(checkpoint) in ("", "default"):
-        return default_checkpoint_path()
-    if str(checkpoint) in BUNDLED_MODELS and not Path(checkpoint).exists():
-        return BUNDLED_MODELS[str(checkpoint)]
-    return Path(checkpoint)
-
-
-def resolve_verifier(verifier: str | os.PathLike | None, checkpoint: Path) -> Path | None:
-    """The verifier file to use: ``"auto"``: a ``siamcar_verifier.pth`` beside the checkpoint
-    (the node's installed models/), else the bundled one, else none; ``None`` or ``"none"``:
-    none; otherwise the path given."""
-    if verifier is None or str(verifier) == "none":
-        return None
-    if str(verifier) == "auto":
-        for candidate in (Path(checkpoint).parent / VERIFIER_FILE_NAME, BUNDLED_VERIFIER):
-            if candidate.is_file():
-                return candidate
-        return None
-    return Path(verifier)
-
 
 def load_tracker(checkpoint: str | os.PathLike | None = None, backbone: str | None = None,
                  device: str = "auto", half: bool = False,
