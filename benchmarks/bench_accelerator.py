@@ -37,7 +37,7 @@ def make_tracker(backbone: str, device: str, accelerator: str, precision: str):
 
 def trackers_for(backbone: str, accelerators: list[str], precisions: list[str], device: str) -> dict:
     """One tracker per backend x precision that can run here, by row label."""
-    from siamcar_ros.tracking.device import cpu_supports_bf16
+    from siamcar_ros.tracking.precision import cpu_supports_bf16
 
     combinations = [(accelerator, "fp32") for accelerator in accelerators]
     on_cpu = device in ("auto", "cpu") and not torch.cuda.is_available()

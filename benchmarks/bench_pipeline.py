@@ -41,7 +41,7 @@ from siamcar_ros.model.checkpoint import load_checkpoint
 from siamcar_ros.tracking import SiamCARTracker, TrackerParams
 from siamcar_ros.tracking.crop import context_side, crop_window
 from siamcar_ros.tracking.decode import CropGeometry, hanning_window, reference_decode
-from siamcar_ros.tracking.device import select_device
+from siamcar_ros.device import select_device
 from siamcar_ros.tracking.tracker import box_from_state, next_target_state
 
 STAGES = ("crop", "network", "decode")

@@ -5,7 +5,7 @@ as most robots' x86 CPUs; no AVX-512 BF16, no AMX), whatever this CPU has:
 
     SIAMCAR_TEST_HIDE_BF16=1 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 make test
 
-The library's own check (``siamcar_ros.tracking.device.cpu_supports_bf16``) answers False for
+The library's own check (``siamcar_ros.tracking.precision.cpu_supports_bf16``) answers False for
 the whole run, so bf16 is refused with the reason and the tests that need the instructions skip
 saying so. PyTorch's kernels (``ATEN_CPU_CAPABILITY``) and oneDNN's (``ONEDNN_MAX_CPU_ISA``)
 are held to AVX2 as well: set here when left unset, since both are read when torch first
@@ -28,10 +28,10 @@ def hidden_bf16_support():
     if not HIDE_BF16:
         yield
         return
-    from siamcar_ros.tracking import device
+    from siamcar_ros.tracking import precision
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(device, "cpu_supports_bf16", lambda: False)
+        patch.setattr(precision, "cpu_supports_bf16", lambda: False)
         yield
 
 

@@ -12,7 +12,7 @@ from siamcar_ros.model import build_model
 from siamcar_ros.tracking import SiamCARTracker, load_tracker
 from siamcar_ros.tracking import accelerate
 from siamcar_ros.tracking.accelerate import ACCELERATORS, build_search_extractor
-from siamcar_ros.tracking.device import tensorrt_available
+from siamcar_ros.tracking.precision import tensorrt_available
 from tracking_support import procedural_clip, track_boxes
 
 CPU_ONLY = not torch.cuda.is_available()
@@ -108,7 +108,7 @@ def test_unknown_accelerator_names_the_allowed_ones(tiny_model):
 
 
 def test_bf16_tracks_like_fp32_where_the_cpu_has_it(frames_and_box):
-    from siamcar_ros.tracking.device import cpu_supports_bf16
+    from siamcar_ros.tracking.precision import cpu_supports_bf16
 
     if not cpu_supports_bf16():
         pytest.skip("this CPU has no bfloat16 instructions")
@@ -127,19 +127,19 @@ def test_bf16_tracks_like_fp32_where_the_cpu_has_it(frames_and_box):
 def test_bf16_is_refused_with_the_reason_where_it_cannot_run(monkeypatch):
     """Conflicting arguments are named before what the CPU lacks, so the words are the same on
     every CPU (here one without bfloat16 instructions)."""
-    from siamcar_ros.tracking import device
+    from siamcar_ros.tracking import precision
 
-    monkeypatch.setattr(device, "cpu_supports_bf16", lambda: False)
+    monkeypatch.setattr(precision, "cpu_supports_bf16", lambda: False)
     with pytest.raises(ValueError, match="runs with accelerator auto or none or compile, got 'onnxruntime'"):
         load_tracker("fast", device="cpu", precision="bf16", accelerator="onnxruntime")
     with pytest.raises(ValueError, match="'int8' runs with accelerator auto or compile, got 'none'"):
         load_tracker("fast", device="cpu", precision="int8", accelerator="none")
     with pytest.raises(ValueError, match="'int8' is for the CPU; on cuda use half=True"):
-        device.resolve_precision("int8", torch.device("cuda"), "auto")
+        precision.resolve_precision("int8", torch.device("cuda"), "auto")
     with pytest.raises(ValueError, match="'bf16' is for the CPU; on cuda use half=True"):
-        device.resolve_precision("bf16", torch.device("cuda"), "auto")
+        precision.resolve_precision("bf16", torch.device("cuda"), "auto")
     with pytest.raises(ValueError, match="precision must be fp32 with them, got 'bf16'"):
-        device.resolve_precision("bf16", torch.device("cpu"), "auto", exported=True)
+        precision.resolve_precision("bf16", torch.device("cpu"), "auto", exported=True)
     with pytest.raises(ValueError, match="needs a CPU with bfloat16 instructions"):
         load_tracker("fast", device="cpu", precision="bf16")
     with pytest.raises(ValueError, match="unknown precision 'int4'"):

@@ -78,10 +78,10 @@ def test_same_shapes_but_other_weights_are_refused(exported_fast):
 
 
 def test_engines_are_for_cuda_and_reduced_precision_is_refused(exported_fast, tmp_path, monkeypatch):
-    from siamcar_ros.tracking import device
+    from siamcar_ros.tracking import precision
 
     # the conflict is named before what the CPU lacks: the same words on every CPU
-    monkeypatch.setattr(device, "cpu_supports_bf16", lambda: False)
+    monkeypatch.setattr(precision, "cpu_supports_bf16", lambda: False)
     with pytest.raises(ExportedNetworkError, match="TensorRT engines run on CUDA; tracking runs on cpu"):
         TensorRTNetwork(tmp_path / "a.engine", tmp_path / "b.engine", torch.device("cpu"))
     with pytest.raises(ValueError, match="precision must be fp32 with them, got 'bf16'"):

@@ -85,9 +85,9 @@ def test_int8_with_an_empty_calibration_set_is_an_error():
 
 @pytest.mark.parametrize("precision", ["int8", "bf16"])
 def test_reduced_precision_without_calibration_crops_says_what_to_pass(precision, monkeypatch):
-    from siamcar_ros.tracking import device
+    from siamcar_ros.tracking import precision as precisions
 
-    monkeypatch.setattr(device, "cpu_supports_bf16", lambda: True)   # the crops are checked after
+    monkeypatch.setattr(precisions, "cpu_supports_bf16", lambda: True)   # the crops are checked after
     model = load_tracker("fast", device="cpu", accelerator="none").model
     with pytest.raises(QuantizationError, match=f"precision '{precision}' needs calibration crops .* "
                                                 "none were given: pass calibration=.*calibration_crops"):

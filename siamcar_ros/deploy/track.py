@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from siamcar_ros.tracking.accelerate import ACCELERATORS
 from siamcar_ros.tracking.decode import STRATEGIES
-from siamcar_ros.tracking.device import PRECISIONS
+from siamcar_ros.tracking.precision import PRECISIONS
 from siamcar_ros.tracking.params import PRESETS, TRACKER_SETTINGS
 from siamcar_ros.tracking.session import (LOSS_SETTINGS, REDETECTION_SETTINGS, TrackingSession, TrackState,
                                           session_settings)

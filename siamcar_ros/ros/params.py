@@ -15,7 +15,7 @@ from typing import Any
 
 from siamcar_ros.model.backbones import BACKBONES as _MODEL_BACKBONES
 from siamcar_ros.tracking.accelerate import ACCELERATORS
-from siamcar_ros.tracking.device import PRECISIONS
+from siamcar_ros.tracking.precision import PRECISIONS
 from siamcar_ros.tracking.params import PRESET_SETTING, TRACKER_SETTINGS
 from siamcar_ros.tracking.session import LOSS_SETTINGS, REDETECTION_SETTINGS, session_settings
 from siamcar_ros.tracking.settings import CONFIGURE, Setting, SettingError

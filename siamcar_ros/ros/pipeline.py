@@ -243,7 +243,7 @@ def load_tracker_for(params: NodeParameters, logger):
     checkpoint and backbone."""
     from siamcar_ros.data.procedural.calibration import calibration_crops
     from siamcar_ros.tracking import load_tracker
-    from siamcar_ros.tracking.device import select_device
+    from siamcar_ros.device import select_device
 
     device = select_device(params.device)
     note = f"running on {device}"

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from .bundled import (BUNDLED_MODELS, BUNDLED_VERIFIER, DEFAULT_CHECKPOINT_ENV, default_checkpoint_path,
                       resolve_checkpoint, resolve_verifier)
-from .device import resolve_half, select_device, tensorrt_available
+from .precision import resolve_half, select_device, tensorrt_available
 from .inputs import TrackerInputError
 from .params import PRESETS, TrackerParams
 from .tracker import SiamCARTracker, TargetGeometry, TrackerStateError, TrackResult

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .device import tensorrt_available
+from .precision import tensorrt_available
 
 __all__ = ["ACCELERATORS", "Acceleration", "build_search_extractor"]
 

@@ -32,7 +32,7 @@ from .crop import (CropWindow, authors_crop, context_side, crop_and_resize, crop
                    crop_window, frame_to_tensor)
 from .confidence import box_colours, colour_consistency, colour_shift, peak_score, score_map
 from .decode import CropGeometry, Decoded, decode, hanning_window
-from .device import resolve_half, resolve_precision, select_device
+from .precision import resolve_half, resolve_precision, select_device
 from .inputs import TrackerInputError, as_bgr_frame, check_box
 from .params import TrackerParams, resolve_tracker_params
 from .verifier import Verifier, box_patch

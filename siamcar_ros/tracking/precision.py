@@ -1,12 +1,7 @@
-"""Choosing where the tracker runs: the device (:func:`siamcar_ros.device.select_device`,
-shared with loading and training), fp16, TensorRT.
-
-A missing or out-of-range GPU never stops tracking: the CPU is used and a warning logged.
-fp16 is a CUDA-only option (ignored with a warning on the CPU, where it would be slower).
-
-TensorRT: :func:`tensorrt_available` tells whether ``torch_tensorrt`` can be imported. The
-tracker does not compile the network with it; this is the hook where such a backend would be
-selected, kept honest by not pretending to do more.
+"""What the tracker's numbers run in, checked before anything is built: fp16 (CUDA only,
+ignored with a warning elsewhere), bf16 (a CPU with the instructions) or int8 (the CPU), and
+whether ``torch_tensorrt`` can be imported for the ``tensorrt`` accelerator (``accelerate.py``).
+The device itself is :func:`siamcar_ros.device.select_device`, shared with loading and training.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from siamcar_ros.tracking.device import resolve_half, select_device, tensorrt_available
+from siamcar_ros.tracking.precision import resolve_half, select_device, tensorrt_available
 
 NO_CUDA = not torch.cuda.is_available()
 
@@ -35,7 +35,7 @@ def test_malformed_device_names_the_allowed_forms(spec):
 
 
 def test_half_is_ignored_with_a_warning_off_cuda(caplog):
-    with caplog.at_level(logging.WARNING, logger="siamcar_ros.tracking.device"):
+    with caplog.at_level(logging.WARNING, logger="siamcar_ros.tracking.precision"):
         assert resolve_half(True, torch.device("cpu")) is False
     assert "fp16" in caplog.text
     assert resolve_half(False, torch.device("cpu")) is False
