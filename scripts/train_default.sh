@@ -3,7 +3,7 @@
 # the CPU in about a quarter of an hour on 2 cores:
 #   1. builds the nanocar network from NanoTrack V3's trained weights (real tracking footage)
 #      and trains SiamCAR's centre-ness branch alone on procedural pairs, every weight that came
-#      from NanoTrack frozen (configs/train_nanocar.yaml);
+#      from NanoTrack frozen (training_configs/train_nanocar.yaml);
 #   2. chooses its tracker settings and loss threshold on procedural validation sequences and
 #      the real-video check set together (siamcar-tune --real-clips; never the benchmarks);
 #   3. writes models/siamcar_default.pth and .yaml.
@@ -34,14 +34,14 @@ output=runs/nanocar
 if [ ! -f "$output/model_final.pth" ]; then
   resume=()
   [ -f "$output/checkpoint_latest.pth" ] && resume=(--resume "$output/checkpoint_latest.pth")
-  siamcar-train --config configs/train_nanocar.yaml --output "$output" "${resume[@]}"
+  siamcar-train --config training_configs/train_nanocar.yaml --output "$output" "${resume[@]}"
 fi
 final=$output/model_final.pth
 scripts/get_real_clips.sh
 python -m siamcar_ros.training.tune "$final" --output runs/nanocar_tune \
   --real-clips out/realclips --procedural-sequences 10 --strategy coarse_to_fine_box \
   --window-influence 0.3 0.45 0.55 --penalty-k 0.1 0.2 --lr 0.35 0.5 --workers 2 --quiet
-python -m siamcar_ros.training.export "$final" --stages configs/train_nanocar.yaml \
+python -m siamcar_ros.training.export "$final" --stages training_configs/train_nanocar.yaml \
   --params-file runs/nanocar_tune/best.yaml \
   --output models/siamcar_default.pth --trained-with scripts/train_default.sh
 echo "evaluate with: siamcar-eval --dataset realclips --root out/realclips --workers 2"

@@ -190,7 +190,7 @@ def test_two_runs_of_one_procedural_config_with_a_loader_worker_end_identical(tm
 
 
 def test_the_resnet50_got10k_config_steps_on_every_source_layout(tmp_path):
-    """configs/train_r50_got10k.yaml as shipped (paths pointed at the layout fixtures): it
+    """training_configs/train_r50_got10k.yaml as shipped (paths pointed at the layout fixtures): it
     validates, opens all six sources, loads torchvision-named ImageNet weights, keeps the
     backbone frozen in its first epochs, and takes a finite optimisation step (one: a ResNet-50
     step is seconds on a CPU, and a second one shows nothing the first does not)."""
@@ -200,7 +200,7 @@ def test_the_resnet50_got10k_config_steps_on_every_source_layout(tmp_path):
     from siamcar_ros.training.config import load_config, merge
 
     root = Path(__file__).resolve().parents[1]
-    config = load_config(root / "configs" / "train_r50_got10k.yaml")
+    config = load_config(root / "training_configs" / "train_r50_got10k.yaml")
     for source in config["data"]["sources"]:
         source["root"] = str(FIXTURES / source["type"])
     torch.manual_seed(123)       # weights unlike the trainer's own initialisation

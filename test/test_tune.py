@@ -63,7 +63,7 @@ def test_tuning_ranks_real_runs_and_export_records_the_winner(tmp_path, capsys):
     assert len(list((output / "results").glob("*/procedural/*/*.txt"))) == 4
 
     model = tmp_path / "model.pth"
-    stage = Path(__file__).resolve().parents[1] / "configs" / "train_mobilenet.yaml"
+    stage = Path(__file__).resolve().parents[1] / "training_configs" / "train_mobilenet.yaml"
     assert export_main([str(default_checkpoint_path()), "--stages", str(stage), "--output",
                         str(model), "--params-file", str(output / "best.yaml")]) == 0
     assert read_checkpoint(model).extra["tracker_params"] == best

@@ -1,8 +1,8 @@
 """siamcar-train: train a SiamCAR network from a YAML config.
 
-    siamcar-train --config configs/train_default.yaml
-    siamcar-train --config configs/train_default.yaml --resume runs/default/checkpoint_latest.pth
-    torchrun --nproc_per_node 4 -m siamcar_ros.training.cli --config configs/train_r50_got10k.yaml
+    siamcar-train --config training_configs/train_nanocar.yaml
+    siamcar-train --config training_configs/train_nanocar.yaml --resume runs/nanocar/checkpoint_latest.pth
+    torchrun --nproc_per_node 4 -m siamcar_ros.training.cli --config training_configs/train_r50_got10k.yaml
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from siamcar_ros.training.trainer import train
 
 def parse_arguments(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="siamcar-train", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", required=True, help="training YAML (see configs/)")
+    parser.add_argument("--config", required=True, help="training YAML (see training_configs/)")
     parser.add_argument("--resume", help="checkpoint written by a previous run to continue from")
     parser.add_argument("--output", help="output directory (overrides output.dir)")
     parser.add_argument("--device", help="auto, cpu, cuda or cuda:N (overrides train.device)")

@@ -2,7 +2,7 @@
 recommended tracker settings, plus a YAML record of the training configuration(s).
 
     python -m siamcar_ros.training.export runs/mobilenet/model_final.pth \
-        --stages configs/train_mobilenet.yaml --params-file runs/mobilenet_tune/best.yaml
+        --stages training_configs/train_mobilenet.yaml --params-file runs/mobilenet_tune/best.yaml
 """
 from __future__ import annotations
 
