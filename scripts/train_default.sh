@@ -41,7 +41,7 @@ scripts/get_real_clips.sh
 python -m siamcar_ros.training.tune "$final" --output runs/nanocar_tune \
   --real-clips out/realclips --procedural-sequences 10 --strategy coarse_to_fine_box \
   --window-influence 0.3 0.45 0.55 --penalty-k 0.1 0.2 --lr 0.35 0.5 --workers 2 --quiet
-python -m siamcar_ros.training.export "$final" --stages training_configs/train_nanocar.yaml \
+python -m siamcar_ros.training.package_model "$final" --stages training_configs/train_nanocar.yaml \
   --params-file runs/nanocar_tune/best.yaml \
   --output models/siamcar_default.pth --trained-with scripts/train_default.sh
 echo "evaluate with: siamcar-eval --dataset realclips --root out/realclips --workers 2"

@@ -29,7 +29,7 @@ run_stage training_configs/train_fast_stage5.yaml runs/fast_stage5
 # tracker settings: chosen on procedural validation sequences (seed 1), not on the benchmark
 python -m siamcar_ros.training.tune runs/fast_stage5/model_final.pth \
   --output runs/fast_tune --workers 2 --quiet
-python -m siamcar_ros.training.export runs/fast_stage5/model_final.pth \
+python -m siamcar_ros.training.package_model runs/fast_stage5/model_final.pth \
   --stages training_configs/train_fast.yaml training_configs/train_fast_stage2.yaml \
   training_configs/train_fast_stage3.yaml training_configs/train_fast_stage4.yaml \
   training_configs/train_fast_stage5.yaml \

@@ -7,7 +7,7 @@ import torch
 
 from siamcar_ros.model import load_checkpoint
 from siamcar_ros.model.checkpoint import read_checkpoint
-from siamcar_ros.training.export import export_model
+from siamcar_ros.training.package_model import package_model
 from siamcar_ros.training.cli import main as train_cli
 from siamcar_ros.training.config import ConfigError, make_config
 from siamcar_ros.training.schedule import backbone_frozen, learning_rate
@@ -99,7 +99,7 @@ def test_cli_writes_log_checkpoints_and_a_loadable_final_model(tmp_path):
     assert model.config["width_mult"] == 0.125
     assert (tmp_path / "run" / "checkpoint_epoch001.pth").is_file()
     # packaging it as a bundled model keeps weights, build config and the training record
-    bundled = export_model(tmp_path / "run" / "model_final.pth", [config_path],
+    bundled = package_model(tmp_path / "run" / "model_final.pth", [config_path],
                            tmp_path / "models" / "bundled.pth", {"strategy": "reference"})
     contents = read_checkpoint(bundled)
     assert contents.extra["tracker_params"] == {"strategy": "reference"}

@@ -7,7 +7,7 @@ import yaml
 
 from siamcar_ros.model.checkpoint import read_checkpoint
 from siamcar_ros.tracking import default_checkpoint_path, load_tracker
-from siamcar_ros.training.export import main as export_main
+from siamcar_ros.training.package_model import main as export_main
 from siamcar_ros.data import open_dataset
 from siamcar_ros.training.tune import (BENCHMARK_SEED, build_grid, candidate_name, file_digest,
                                        main, read_best, read_tuning, tune, validation_set,

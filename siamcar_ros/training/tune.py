@@ -11,7 +11,7 @@ benchmark stays unseen. Settings chosen on procedural sequences alone do not tra
 camera footage: give the real clips for any model meant to track real video.
 
 Writes ``<output>/ranking.csv`` (every combination, best first) and ``<output>/best.yaml``
-(the winning settings, what ``python -m siamcar_ros.training.export --params-file`` records
+(the winning settings, what ``python -m siamcar_ros.training.package_model --params-file`` records
 in a bundled model, and the loss threshold chosen from the winner's confidences: the highest
 that leaves at most ``MAX_ON_TARGET_BELOW`` of on-target frames under it). Results per
 combination are kept under ``<output>/results/<digest>/``

@@ -1,7 +1,7 @@
 """Package a trained network as a bundled model: the weights with their build config and
 recommended tracker settings, plus a YAML record of the training configuration(s).
 
-    python -m siamcar_ros.training.export runs/mobilenet/model_final.pth \
+    python -m siamcar_ros.training.package_model runs/mobilenet/model_final.pth \
         --stages training_configs/train_mobilenet.yaml --params-file runs/mobilenet_tune/best.yaml
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from siamcar_ros.tracking.decode import STRATEGIES
 DEFAULT_OUTPUT = Path("models/siamcar_default.pth")
 
 
-def export_model(checkpoint: str | Path, stage_configs: list[str | Path],
+def package_model(checkpoint: str | Path, stage_configs: list[str | Path],
                  output: str | Path = DEFAULT_OUTPUT, tracker_params: dict | None = None,
                  tuning: dict | None = None, trained_with: str = "scripts/train_default.sh") -> Path:
     """Write output (.pth: weights, config, tracker_params) and output with .yaml (every
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
         params, tuning = read_tuning(arguments.params_file)
     if arguments.strategy:
         params["strategy"] = arguments.strategy
-    path = export_model(arguments.checkpoint, arguments.stages, arguments.output, params or None,
+    path = package_model(arguments.checkpoint, arguments.stages, arguments.output, params or None,
                         tuning, arguments.trained_with)
     print(f"wrote {path} and {path.with_suffix('.yaml')}")
     return 0
