@@ -1,51 +1,20 @@
-"""What the tracker reports as its confidence, and why.
+"""What the tracker reports as its confidence.
 
-``confidence = peak x colour consistency x verification ** verifier_weight``; the
-verification, a learned box verifier's P(same object), is in ``verifier.py``:
+``confidence = peak x colour consistency x verification ** verifier_weight``, each factor and
+the product in 0..1; it changes what the tracker reports, never the box it chooses:
 
 - ``peak = max over cells of cls x centre-ness``, read from the raw maps before the cosine
-  window and the scale/ratio penalty. The window and the penalties say where the target is
-  *likely to have moved*; they are the right tie-breakers for choosing a box, but folded into a
-  score they keep it high near the last position whatever is there. The raw foreground score
-  at the chosen point has the opposite fault: with a look-alike or textured background in
-  view, some cell is nearly always confident that it sees *foreground*. The product with
-  centre-ness asks more: that one cell sees the target's centre, which a network trained with
-  negative pairs learns to deny off target.
-- ``colour consistency = exp(-colour_weight x colour shift)``: the Siamese network matches
-  texture and shape and barely sees colour balance, so a look-alike (the same kind of object
-  in other colours) scores like the target, and so does the tracker once it has drifted onto
-  one. The shift compares the box's central half (the part least mixed with background), cut
-  into 3 x 3 cells, with the same cells of the initial box: per cell, the per-channel log
-  ratios of the mean colours, less their mean (so a change of brightness alone shifts
-  nothing), as a Euclidean length; the shift is the smallest over the cells. The best cell,
-  not the whole: a partly occluded or deformed target still has a cell of its own colours,
-  while a recoloured copy has none. 0 for the same colour balance; 0.1 is about a 10 % change
-  of one channel against the others. A cell's mean colour counts only its well-exposed pixels
-  (every channel within 20..240): a clipped highlight or a nearly black channel carries no
-  colour balance, and a change of exposure clips some pixels and darkens others.
-  ``colour_weight = 0`` leaves the peak alone (for a camera whose white balance drifts).
-- ``verification``: the colour balance cannot tell the target from a copy whose colours are
-  within a few per cent of its own, nor from its mirror image; a small network trained to
-  compare the initial box with the current one can (``verifier.py``).
+  window and the scale/ratio penalty (which keep a windowed score high near the last position
+  whatever is there); the product with centre-ness asks that one cell sees the target's centre.
+- ``colour consistency = exp(-colour_weight x colour shift)``: the shift compares the box's
+  central half, cut into 3 x 3 cells, with the same cells of the initial box: per cell, the
+  per-channel log ratios of the mean colours (well-exposed pixels only: every channel within
+  20..240) less their mean, as a Euclidean length; the smallest over the cells counts. 0 for
+  the same colour balance; ``colour_weight = 0`` leaves the peak alone.
+- ``verification``: a learned box verifier's P(same object) (``verifier.py``).
 
-Chosen on procedural validation sequences, never on a benchmark: over the short validation
-set (seed 1) the product separates on-target from off-target frames with ROC AUC 0.98
-against the peak's 0.91, over the long-term validation set (seed 7, look-alikes always in view)
-0.92 against 0.57. Tried there: the box fraction (0.5, 0.7, 0.9), the whole region or a grid
-of 2 x 2 or 3 x 3 cells (smallest, median or lower-quartile cell shift), the norm (Euclidean or
-largest channel) and the weight (3 to 20); the whole central half gave 0.97 and, at the loss
-threshold chosen the same way, left 70 % of off-target frames under it against the best cell's
-86 %. The well-exposed pixel rule came later, chosen the same way over short validation seeds 1
-and 3 (40 sequences) and the long-term seed 7: at the threshold that keeps 97 % of on-target
-frames above it, it left 83 % of off-target frames under it against 75 % without (among those
-on a look-alike, 46 % against 10 %); the long-term set was unchanged (45 %). See
+Why each factor, and how the weights and the loss threshold were chosen:
 docs/confidence-and-redetection.md.
-
-With the verifier (chosen the same way, on short seeds 1, 3, 4, 5 and long-term seeds 7, 8) the
-colour weight went from 5 to 2.5, the verifier's answer counts squared (fewer look-alikes
-re-acquired by a session: 1 of 27 against 4 of 31), and the loss threshold went from 0.4 to
-0.05: about the highest that leaves 3 % of on-target short validation frames under it; 88 % of
-off-target frames fall under it there, against 71 % at the same 3 % before the verifier.
 """
 from __future__ import annotations
 

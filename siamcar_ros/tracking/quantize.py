@@ -1,27 +1,21 @@
-"""Reduced precision of the search branch on the CPU: int8 by static quantization calibrated on
-procedural search crops, and the layers that must stay in fp32 for bf16 and int8 alike.
+"""Reduced precision of the search branch on the CPU: int8 by static quantization, and the
+layers that must stay in fp32 for bf16 and int8 alike.
 
-PyTorch's PT2E flow (torchao's ``X86InductorQuantizer``): the branch is exported, observers
-record activation ranges over calibration crops, and the quantized graph is compiled by
-inductor into oneDNN int8 kernels (VNNI where the CPU has it). Measured here, one thread, on
-the search branch (``benchmarks/bench_accelerator.py``): ResNet-50 about 6x, the bundled
-MobileNetV2 about 5x faster than eager fp32. ONNX Runtime's static quantization (QDQ) was
-measured too and was slower than its own fp32, so PT2E is the int8 path.
+int8 is PyTorch's PT2E flow (torchao's ``X86InductorQuantizer``): the branch is exported,
+observers record activation ranges over calibration crops, and the quantized graph is
+compiled by inductor into oneDNN int8 kernels. Before export, batch norms are folded into the
+convolutions that feed them and a ReLU module that one block calls several times becomes one
+call each: the quantizer pairs a convolution with what follows it by source module.
 
-Before export, batch norms are folded into the convolutions that feed them and ReLU modules
-that one block calls several times become one call each: the quantizer pairs a convolution
-with what follows it by source module, and a shared module hides which call is which.
+Some layers lose most of their precision in bfloat16 or int8 (a large sum that the batch norm
+after them nearly cancels); ``bf16_branch`` keeps the fewest leading convolutions in fp32 that
+bring the features within 1 % of fp32 on calibration crops, and int8 leaves the same ones
+unquantized.
 
-Some layers lose most of their precision in bfloat16 or int8: those whose output is a large
-sum that the batch norm after them nearly cancels (in the bundled MobileNetV2, the first
-expansion of ``features.2``: outputs up to 77 normalised down to 5, so bf16's 8 significant
-bits leave 20 % error there, and every later layer inherits it). ``bf16_branch`` keeps the
-fewest leading convolutions in fp32 that bring the features within 1 % of fp32 on calibration
-crops; int8 leaves the same ones unquantized.
-
-Calibration crops are search crops around a target, as tracking makes them; the caller passes
-them (``CALIBRATION_HINT``: the tools' procedural ones come from
-``siamcar_ros.data.procedural.calibration``). Quantizing without crops is an error, not a guess.
+Calibration crops are search crops around a target, passed by the caller
+(``CALIBRATION_HINT``: the tools' procedural ones come from
+``siamcar_ros.data.procedural.calibration``); quantizing without them is an error. Speed and
+fidelity figures: docs/deployment.md and docs/benchmarks.md.
 """
 from __future__ import annotations
 

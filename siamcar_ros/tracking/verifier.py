@@ -1,18 +1,12 @@
 """A small learned check of whether a box shows the target of the first frame.
 
-The Siamese network scores how well a place matches the template's texture and shape; a
-look-alike (the same kind of object, colours a few per cent apart, sometimes mirrored) matches
-nearly as well, and so does the tracker once it has drifted onto one. The verifier looks at
-the box itself: it takes the initial box and the current box, each resized to
-``VERIFIER_SIZE`` x ``VERIFIER_SIZE`` pixels and divided by its own mean brightness (so that a
-change of exposure does not count), stacks them as one six-channel picture and answers, through
-five small convolutions, the probability that both show the same object the same way round.
-Stacking the two pictures lets the first layer compare them pixel by pixel, which is what sees
-a mirror image or a change of colour balance; training it on the target under blur, rotation,
-scale, occlusion and lighting against its look-alikes and the background (``training/verifier.py``)
-is what teaches it which differences to ignore.
-
-It costs one pass of about 14 million multiply-adds per box: about 0.6 ms on this CPU.
+It takes the initial box and the current box, each resized to ``VERIFIER_SIZE`` x
+``VERIFIER_SIZE`` pixels and divided by its own mean brightness (a change of exposure does not
+count), stacks them as one six-channel picture and answers, through five small convolutions
+and a linear layer, the probability that both show the same object the same way round (about
+14 million multiply-adds per box). It reads pixels only, so it serves every network. Training:
+``siamcar_ros.training.verifier``; what it adds to the confidence:
+docs/confidence-and-redetection.md.
 """
 from __future__ import annotations
 
