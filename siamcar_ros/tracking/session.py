@@ -174,8 +174,7 @@ class TrackingSession:
         self._bbox: tuple[float, float, float, float] | None = bbox
         self._confidence = self._centerness = 0.0 if bbox is None else 1.0
         self._frames_since_loss = 0
-        self._widen_next = False
-        self._crop_s = 0.0
+        self._widen_next, self._crop_s = False, 0.0
         self._memory = TargetMemory(bbox)
         self._loss_watch = LossWatch()
         self._search_state = FrameSearch()
