@@ -281,8 +281,7 @@ def test_parameter_descriptions_say_their_range_and_when_they_may_change(unconfi
 def test_every_parameter_descriptor_is_its_settings_text(unconfigured):
     from rcl_interfaces.srv import DescribeParameters
 
-    from siamcar_ros.ros.parameter_docs import descriptor_fields
-    from siamcar_ros.ros.params import NODE_SETTINGS
+    from siamcar_ros.ros.params import NODE_SETTINGS, descriptor_fields
 
     h = unconfigured
     client = h.client.create_client(DescribeParameters, f"{h.name}/describe_parameters")

@@ -26,7 +26,7 @@ from siamcar_ros.tracking.precision import PRECISIONS
 from siamcar_ros.tracking.params import PRESETS, TRACKER_SETTINGS
 from siamcar_ros.tracking.session import (LOSS_SETTINGS, REDETECTION_SETTINGS, TrackingSession, TrackState,
                                           session_settings)
-from siamcar_ros.tracking.settings import add_arguments
+from siamcar_ros.tracking.settings import add_arguments, select
 
 __all__ = ["main", "parse_box"]
 
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="published hyper-parameters (default: the checkpoint's recommendation, "
                              "else 'default')")
     confidence = parser.add_argument_group("confidence")
-    add_arguments(confidence, [s for s in TRACKER_SETTINGS if s.name in ("colour_weight", "verifier_weight")],
+    add_arguments(confidence, select(TRACKER_SETTINGS, "colour_weight", "verifier_weight"),
                   defaults={"colour_weight": None, "verifier_weight": None})
     loss = parser.add_argument_group("loss and re-detection (a TrackingSession runs the tracker)")
     add_arguments(loss, LOSS_SETTINGS + REDETECTION_SETTINGS, defaults={"redetection": False},

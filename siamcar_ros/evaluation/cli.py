@@ -22,9 +22,9 @@ from .ope import (SIAMCAR_KINDS, TRACKER_KINDS, TrackerSpec, build_tracker, long
 from siamcar_ros.data import DATASET_NAMES, DatasetError, TrackingDataset, open_dataset
 from siamcar_ros.tracking.decode import STRATEGIES
 from siamcar_ros.tracking.session import LOSS_SETTINGS
-from siamcar_ros.tracking.settings import SettingError, add_arguments
+from siamcar_ros.tracking.settings import SettingError, add_arguments, select
 
-_LOST_THRESHOLD = next(setting for setting in LOSS_SETTINGS if setting.name == "lost_threshold")
+(_LOST_THRESHOLD,) = select(LOSS_SETTINGS, "lost_threshold")
 
 DEFAULT_PROCEDURAL_ROOT = Path("out/procedural")
 DEFAULT_HELDOUT_ROOT = Path("out/heldout")

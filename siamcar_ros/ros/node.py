@@ -21,6 +21,7 @@ docs/node-and-parameters.md describes them.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 
@@ -180,7 +181,7 @@ class TrackerNode(LifecycleNode):
         if pipeline is not None:
             pipeline.active = False
         self._destroy_processing_triggers()
-        with pipeline.lock if pipeline is not None else threading.RLock():
+        with pipeline.lock if pipeline is not None else contextlib.nullcontext():
             for destroy, handle in self._model_interfaces:
                 destroy(handle)
             self._model_interfaces = []

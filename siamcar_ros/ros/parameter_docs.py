@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from siamcar_ros.ros.params import GROUPS, when
+from siamcar_ros.ros.params import GROUPS
 from siamcar_ros.tracking.settings import CONFIGURE, Setting
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,11 +71,6 @@ def document_with_table(document: str) -> str:
     """``document`` with the text between the table markers replaced by the generated table."""
     start, end = document.index(TABLE_START) + len(TABLE_START), document.index(TABLE_END)
     return document[:start] + "\n" + markdown_table() + document[end:]
-
-
-def descriptor_fields(setting: Setting) -> dict[str, str]:
-    """What the node's ParameterDescriptor says of a setting."""
-    return {"description": setting.summary(), "additional_constraints": when(setting)}
 
 
 def main(argv: list[str] | None = None) -> int:

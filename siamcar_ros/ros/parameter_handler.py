@@ -8,9 +8,8 @@ from typing import Callable
 
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 
-from siamcar_ros.ros.parameter_docs import descriptor_fields
 from siamcar_ros.ros.params import (CONFIGURE_PARAMETERS, NODE_SETTINGS, SETTINGS_BY_NAME, NodeParameters,
-                                    ParameterError, validate_parameters)
+                                    ParameterError, descriptor_fields, validate_parameters)
 
 
 class ParameterHandler:

@@ -18,7 +18,7 @@ from siamcar_ros.tracking.accelerate import ACCELERATORS
 from siamcar_ros.tracking.precision import PRECISIONS
 from siamcar_ros.tracking.params import PRESET_SETTING, TRACKER_SETTINGS
 from siamcar_ros.tracking.session import LOSS_SETTINGS, REDETECTION_SETTINGS, session_settings
-from siamcar_ros.tracking.settings import CONFIGURE, Setting, SettingError
+from siamcar_ros.tracking.settings import CONFIGURE, Setting, SettingError, select
 
 # the library's own lists, so that the node accepts exactly what the model and tracker do
 BACKBONES = (*_MODEL_BACKBONES, "mobilenetv3_small")   # the last: the nanocar network's
@@ -27,7 +27,7 @@ QOS_RELIABILITIES = ("best_effort", "reliable")
 STAMP_POLICIES = ("auto", "header", "arrival")
 TRACKING_HYPER_PARAMETERS = ("penalty_k", "window_influence", "lr")
 __all__ = ["GROUPS", "NODE_SETTINGS", "NodeParameters", "ParameterError", "SETTINGS_BY_NAME", "build_tracker_params",
-           "session_settings", "tracker_param_overrides", "validate_parameters", "when"]
+           "descriptor_fields", "session_settings", "tracker_param_overrides", "validate_parameters", "when"]
 
 
 def _device_error(device: str) -> str | None:
@@ -56,10 +56,9 @@ MODEL_SETTINGS: tuple[Setting, ...] = (
             CONFIGURE, choices=ACCELERATORS),
 )
 
-_TRACKER = {setting.name: setting for setting in TRACKER_SETTINGS}
 TRACKING_SETTINGS: tuple[Setting, ...] = (
-    _TRACKER["strategy"], PRESET_SETTING,
-    *(_TRACKER[name] for name in (*TRACKING_HYPER_PARAMETERS, "colour_weight", "verifier_weight")),
+    *select(TRACKER_SETTINGS, "strategy"), PRESET_SETTING,
+    *select(TRACKER_SETTINGS, *TRACKING_HYPER_PARAMETERS, "colour_weight", "verifier_weight"),
 )
 
 PROCESSING_SETTINGS: tuple[Setting, ...] = (
@@ -114,6 +113,11 @@ def when(setting: Setting) -> str:
     if setting.applies == CONFIGURE:
         return "configure-only: refused while the node holds a model (deactivate, cleanup, set, configure)"
     return "live: may change at any time, applied from the next frame"
+
+
+def descriptor_fields(setting: Setting) -> dict[str, str]:
+    """What the node's ParameterDescriptor says of a setting."""
+    return {"description": setting.summary(), "additional_constraints": when(setting)}
 
 
 class ParameterError(ValueError):

@@ -26,7 +26,7 @@ from siamcar_ros.ros.messages import detection_message
 from siamcar_ros.ros.overlay import draw_overlay
 from siamcar_ros.ros.params import NodeParameters, build_tracker_params, session_settings
 from siamcar_ros.ros.status import StatusReporter
-from siamcar_ros.tracking.session import TrackingSession, TrackState
+from siamcar_ros.tracking.session import SessionResult, TrackingSession, TrackState
 
 _RATE_SLACK = 0.8  # a frame arriving after 80% of the period is processed at once (jitter)
 _CATCH_UP_BUDGET_S = 0.5
@@ -137,8 +137,8 @@ class FramePipeline:
         if was_stale is not None and not message:
             message = f"frames processed again after {was_stale:.1f} s"
         counters.add_frame_time(started)
-        self._publish_detection(msg.header)
-        self._publish_debug_image(msg.header, image)
+        self._publish_detection(msg.header, result)
+        self._publish_debug_image(msg.header, image, result)
         if result.change is not None:
             self._node.get_logger().info(result.message)
         latency_ms = (time.perf_counter() - started) * 1e3
@@ -221,17 +221,16 @@ class FramePipeline:
         return response
 
     # ------------------------------------------------------------------------------ output
-    def _publish_detection(self, header) -> None:
-        detection = detection_message(self.session.report(), header, self.track_id, self.params.class_id)
+    def _publish_detection(self, header, target: SessionResult) -> None:
+        detection = detection_message(target, header, self.track_id, self.params.class_id)
         self.detection_pub.publish(detection)
         if self.detections_pub is not None:
             self.detections_pub.publish(Detection2DArray(header=header, detections=[detection]))
 
-    def _publish_debug_image(self, header, image: np.ndarray) -> None:
+    def _publish_debug_image(self, header, image: np.ndarray, target: SessionResult) -> None:
         if not self.params.publish_debug_image or self.debug_pub.get_subscription_count() == 0:
             return
         self.debug_images_rendered += 1
-        target = self.session.report()
         overlay = draw_overlay(image, target.bbox, target.state, target.confidence,
                                self._status.counters.frames_per_second)
         self.debug_pub.publish(Image(header=header, **bgr_to_image_fields(overlay)))
@@ -241,7 +240,6 @@ def load_tracker_for(params: NodeParameters, logger):
     """The tracker the parameters describe, warmed up; returns it and a note on where and how
     it runs (device fallback, accelerator, box verifier). Raises RuntimeError naming the
     checkpoint and backbone."""
-    from siamcar_ros.data.procedural.calibration import calibration_crops
     from siamcar_ros.tracking import load_tracker
     from siamcar_ros.device import select_device
 
@@ -250,12 +248,15 @@ def load_tracker_for(params: NodeParameters, logger):
     if params.device.startswith("cuda") and device.type != "cuda":
         note = f"device '{params.device}' requested but CUDA is not available: running on cpu"
         logger.warning(note)
+    calibration = None
+    if params.precision != "fp32":  # bf16 and int8 are set up on calibration crops; fp32 needs none
+        from siamcar_ros.data.procedural.calibration import calibration_crops as calibration
     try:
         tracker = load_tracker(checkpoint=params.checkpoint or None,
                                backbone=params.backbone or None, device=str(device), half=params.half,
                                params=build_tracker_params(params), accelerator=params.accelerator,
                                precision=params.precision, exported=params.exported_network or None,
-                               calibration=calibration_crops)
+                               calibration=calibration)
         TrackingSession(tracker, *session_settings(params)).warm_up()
     except Exception as error:
         # Name the file and backbone: the loader's own text may not (e.g. a corrupt file).

@@ -13,7 +13,7 @@ States (values match ``TrackerStatus.msg``):
   TRACKING; with it, the next frame starts SEARCHING.
 - SEARCHING: search crops at the target's reference size sweep the frame, nearest the last
   position first, at most ``search_crops_per_frame`` a frame; a crop scoring
-  ``reacquire_threshold`` (and the target's own level less LEVEL_MARGIN) on
+  ``reacquire_threshold`` (and the target's own level less ``redetection.LEVEL_MARGIN``) on
   ``reacquire_frames`` consecutive frames, or the local tracker doing so, resumes TRACKING.
 
 While TRACKING with a recent confidence under ``reacquire_threshold``, one crop every
@@ -31,15 +31,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .confidence import DEFAULT_LOST_THRESHOLD
-from .redetection import (LEVEL_FRAMES, LEVEL_MARGIN, RECENT_FRAMES, FrameSearch, LossWatch, RivalCheck,
-                          TargetMemory, search_tiles, tile_step)
+from .redetection import FrameSearch, LossWatch, RivalCheck, TargetMemory, search_tiles, tile_step
 from .settings import Setting, check_fields
 from .tracker import Candidate, SiamCARTracker
 
 __all__ = ["FollowFigures", "LOSS_SETTINGS", "LossSettings", "REDETECTION_SETTINGS", "RedetectionSettings",
            "SessionResult", "TrackState", "TrackingSession", "follow_figures", "search_tiles", "session_settings",
-           "tile_step",
-           "LEVEL_FRAMES", "LEVEL_MARGIN", "RECENT_FRAMES"]
+           "tile_step"]
 
 class TrackState(enum.IntEnum):
     IDLE = 0

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-__all__ = ["Setting", "SettingError", "add_arguments", "check_fields"]
+__all__ = ["Setting", "SettingError", "add_arguments", "check_fields", "select"]
 
 LIVE = "live"
 CONFIGURE = "configure"
@@ -130,6 +130,12 @@ class Setting:
         if self.unset_means:
             parts.append(self.unset_means)
         return "; ".join(parts)
+
+
+def select(settings: Iterable[Setting], *names: str) -> tuple[Setting, ...]:
+    """The settings named, in the order named (KeyError for a name not among them)."""
+    by_name = {setting.name: setting for setting in settings}
+    return tuple(by_name[name] for name in names)
 
 
 def check_fields(instance: Any, settings: Iterable[Setting]) -> None:
