@@ -25,6 +25,7 @@ DATASET_READERS = {
     "procedural": lambda root: read_otb(root, "procedural", use_list=True),
     "heldout": lambda root: read_otb(root, "heldout", use_list=True),
     "longterm": lambda root: read_otb(root, "longterm", use_list=True),
+    "lookalikes": lambda root: read_otb(root, "lookalikes", use_list=True),
     "realclips": lambda root: read_otb(root, "realclips", use_list=True),
     "otb": read_otb,
     "uav123": read_uav123,

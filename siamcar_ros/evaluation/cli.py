@@ -5,6 +5,7 @@ Examples::
     siamcar-eval                                   # standing procedural benchmark, all trackers
     siamcar-eval --dataset heldout                 # held-out benchmark (OpenCV's photographs)
     siamcar-eval --dataset longterm --trackers siamcar siamcar-lt   # long-term benchmark
+    siamcar-eval --dataset lookalikes              # look-alikes crossing, passing, walking beside
     siamcar-eval --dataset otb --root /data/OTB100 --trackers siamcar csrt \
         --checkpoint model_general.pth --preset OTB100 --workers 2
 """
@@ -29,9 +30,11 @@ from siamcar_ros.tracking.settings import SettingError, add_arguments, select
 DEFAULT_PROCEDURAL_ROOT = Path("out/procedural")
 DEFAULT_HELDOUT_ROOT = Path("out/heldout")
 DEFAULT_LONG_TERM_ROOT = Path("out/longterm")
+DEFAULT_LOOKALIKE_ROOT = Path("out/lookalikes")
 DEFAULT_RESULTS = Path("out/results")
-STANDING_SEED, HELDOUT_SEED, LONG_TERM_SEED = 2024, 2025, 2026
+STANDING_SEED, HELDOUT_SEED, LONG_TERM_SEED, LOOKALIKE_SEED = 2024, 2025, 2026, 2027
 LONG_TERM_SEQUENCES = 20
+LOOKALIKE_SEQUENCES = 36    # four of each encounter x similarity
 # where scripts/get_heldout_photos.sh puts OpenCV's sample photographs, then Debian's opencv-doc
 HELDOUT_PHOTO_DIRS = (Path("data/opencv-samples"), Path("/usr/share/doc/opencv-doc/examples/data"))
 
@@ -90,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     trackers.add_argument("--precision", choices=("fp32", "bf16", "int8"), default="fp32",
                           help="SiamCAR network precision on the CPU (bf16: with bfloat16 "
                                "instructions; int8: quantized search branch)")
+    trackers.add_argument("--no-distractor-aware", action="store_true",
+                          help="SiamCAR without the look-alike judgement (tracking/distractors.py), to compare")
     trackers.add_argument("--siamcar-name", default="siamcar",
                           help="result folder and plot label of the SiamCAR run")
 
@@ -112,7 +117,8 @@ def _tracker_specs(args) -> list[TrackerSpec]:
             name = args.siamcar_name + kind[len("siamcar"):]
             specs.append(TrackerSpec(kind, name, args.checkpoint, args.backbone, args.strategy,
                                      args.preset, args.device, threads, precision=args.precision,
-                                     accelerator=args.accelerator))
+                                     accelerator=args.accelerator,
+                                     distractor_aware=not args.no_distractor_aware))
         elif kind == "nanotrack":
             files = nanotrack_files(args.nanotrack_backbone, args.nanotrack_head)
             specs.append(TrackerSpec(kind, nanotrack_files=(str(files[0]), str(files[1]))))
@@ -138,6 +144,13 @@ def _load_dataset(args) -> TrackingDataset:
         length = LONG_TERM_LENGTH if args.procedural_length is None else args.procedural_length
         write_benchmark(root, seed, count, length, args.procedural_size, progress=not args.quiet,
                         prefix="longterm", long_term=True)
+    elif args.dataset == "lookalikes":
+        from siamcar_ros.data.procedural.benchmark import write_benchmark
+        root = root or DEFAULT_LOOKALIKE_ROOT
+        seed = LOOKALIKE_SEED if args.procedural_seed is None else args.procedural_seed
+        count = LOOKALIKE_SEQUENCES if args.procedural_sequences is None else args.procedural_sequences
+        write_benchmark(root, seed, count, args.procedural_length or 150, args.procedural_size,
+                        progress=not args.quiet, prefix="lookalike", lookalikes=True)
     elif args.dataset == "heldout":
         from siamcar_ros.data.procedural.benchmark import write_benchmark
         root = root or DEFAULT_HELDOUT_ROOT

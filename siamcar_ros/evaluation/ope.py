@@ -51,6 +51,7 @@ class TrackerSpec:
     precision: str = "fp32"
     accelerator: str = "auto"
     nanotrack_files: tuple[str, str] | None = None   # (backbone, head) ONNX; None: environment
+    distractor_aware: bool = True    # False: the look-alike judgement off (tracking/distractors.py)
 
     def __post_init__(self):
         if self.kind not in TRACKER_KINDS:
@@ -97,6 +98,7 @@ def _siamcar_tracker(spec: TrackerSpec):
 
     from siamcar_ros.data.procedural.calibration import calibration_crops
     from siamcar_ros.tracking import load_tracker
+    from siamcar_ros.tracking.distractors import DistractorSettings
 
     if spec.threads:
         torch.set_num_threads(spec.threads)
@@ -104,9 +106,11 @@ def _siamcar_tracker(spec: TrackerSpec):
     requested = {key: value for key, value in (("preset", spec.preset), ("strategy", spec.strategy))
                  if value}
     requested.update(dict(spec.params))
-    return load_tracker(spec.checkpoint, backbone=spec.backbone, device=spec.device,
-                        params=requested, precision=spec.precision,
-                        calibration=calibration_crops, accelerator=spec.accelerator)
+    tracker = load_tracker(spec.checkpoint, backbone=spec.backbone, device=spec.device,
+                           params=requested, precision=spec.precision,
+                           calibration=calibration_crops, accelerator=spec.accelerator)
+    tracker.distractors.configure(DistractorSettings(enabled=spec.distractor_aware))
+    return tracker
 
 
 def track_sequence(tracker, sequence: TrackingSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

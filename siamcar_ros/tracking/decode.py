@@ -201,16 +201,18 @@ def coarse_to_fine_decode(
     geometry: CropGeometry,
     window: np.ndarray | None = None,
     centre_from_box: bool = False,
+    cell_mask: np.ndarray | None = None,
 ) -> Decoded:
     """The paper's Eq. 9-11 (see the module docstring); ``centre_from_box`` gives the
-    ``coarse_to_fine_box`` strategy."""
+    ``coarse_to_fine_box`` strategy; ``cell_mask`` (SxS, 0 or 1) limits the coarse cell to the
+    cells it marks (distractor-aware tracking keeps the target's own peak)."""
     score_size = cls.shape[-1]
     window = hanning_window(score_size) if window is None else window
     centerness = _sigmoid(cen)
     widths, heights = loc[0] + loc[2], loc[1] + loc[3]
     penalty = scale_ratio_penalty(widths, heights, *previous_size_crop, penalty_k)
     score = (1.0 - window_influence) * cls * penalty * centerness + window_influence * window
-    row, col = _coarse_cell(score)
+    row, col = _coarse_cell(score if cell_mask is None else np.where(cell_mask > 0, score, -np.inf))
     offset, stride = geometry.offset, geometry.stride
     x, y = offset + stride * col, offset + stride * row
     l, t, r, b = loc[:, row, col]
@@ -268,8 +270,10 @@ def reference_decode(
     geometry: CropGeometry,
     window: np.ndarray | None = None,
     scale_z: float = 1.0,
+    cell_mask: np.ndarray | None = None,
 ) -> Decoded:
-    """The authors' public decoding (see the module docstring)."""
+    """The authors' public decoding (see the module docstring); ``cell_mask`` as in
+    ``coarse_to_fine_decode``."""
     score_size = cls.shape[-1]
     window = hanning_window(score_size) if window is None else window
     spread = float(np.ptp(cen))
@@ -277,6 +281,8 @@ def reference_decode(
     penalty = scale_ratio_penalty(loc[0] + loc[2], loc[1] + loc[3], *previous_size_crop, penalty_k)
     penalised = penalty * cls * centerness
     windowed = penalised * (1.0 - window_influence) + window * window_influence
+    if cell_mask is not None:
+        windowed, penalised = windowed * cell_mask, penalised * cell_mask
     upsize = (score_size - 1) * geometry.stride + 1
     small = np.stack([windowed, penalised, cls, cen, *loc], axis=-1).astype(np.float32)
     upsampled = cv2.resize(small, (upsize, upsize), interpolation=cv2.INTER_CUBIC)
@@ -314,9 +320,10 @@ def reference_decode(
 
 
 def decode(strategy: str, cls, cen, loc, previous_size_crop, params, geometry, window=None,
-           scale_z: float = 1.0) -> Decoded:
+           scale_z: float = 1.0, cell_mask=None) -> Decoded:
     """Dispatch by strategy name; ``params`` supplies penalty_k, window_influence and lr."""
     common = dict(
+        cell_mask=cell_mask,
         previous_size_crop=previous_size_crop,
         penalty_k=params.penalty_k,
         window_influence=params.window_influence,

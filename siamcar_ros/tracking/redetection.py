@@ -6,13 +6,17 @@ decides the state. What each does is described in docs/confidence-and-redetectio
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
+import torch
 
 from .tracker import Candidate
+from .verifier import box_patch
 
-__all__ = ["FrameSearch", "LossWatch", "RivalCheck", "TargetMemory", "TileCycle", "search_tiles", "tile_step",
+__all__ = ["FrameSearch", "LossWatch", "RivalCheck", "TargetMemory", "TileCycle", "rival_refusal", "search_tiles",
+           "tile_step", "unless_rival",
            "LEVEL_FRAMES", "LEVEL_MARGIN", "RECENT_FRAMES"]
 
 # tracked frames whose median confidence a rival found by a whole-frame check must beat
@@ -46,6 +50,28 @@ def tile_step(tracker, size=None) -> float:
     geometry = tracker.geometry
     coverage = geometry.stride * (geometry.score_size - 1) / geometry.search_size
     return coverage * tracker.search_side(size)
+
+
+def rival_refusal(tracker, frame: np.ndarray, candidate: Candidate) -> str:
+    """Why ``candidate`` must not be taken for the target (a known look-alike: where one is
+    predicted, or more like a remembered one than like the target to the box verifier), else ''."""
+    verifier, reference = tracker.verifier, tracker.verifier_reference
+    likeness = None
+    if verifier is not None and reference is not None:
+        def likeness(looks: list[np.ndarray]) -> tuple[float, list[float]]:
+            patch = box_patch(frame, candidate.bbox)
+            pairs = np.stack([np.concatenate([look, patch], axis=0) for look in (reference, *looks)])
+            with torch.no_grad():
+                answers = torch.sigmoid(verifier(torch.from_numpy(pairs))).double().numpy().ravel()
+            return float(answers[0]), [float(a) for a in answers[1:]]
+    return tracker.distractors.refuses(candidate.center, candidate.size, likeness)
+
+
+def unless_rival(tracker, frame: np.ndarray, candidate: Candidate, bar: float) -> Candidate:
+    """``candidate``, or the same with score 0 when it would pass ``bar`` but is a known look-alike."""
+    if candidate.score < bar or not rival_refusal(tracker, frame, candidate):
+        return candidate
+    return replace(candidate, score=0.0)
 
 
 class TileCycle:

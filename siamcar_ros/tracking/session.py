@@ -31,7 +31,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .confidence import DEFAULT_LOST_THRESHOLD
-from .redetection import FrameSearch, LossWatch, RivalCheck, TargetMemory, search_tiles, tile_step
+from .distractors import RivalFigures
+from .redetection import FrameSearch, LossWatch, RivalCheck, TargetMemory, search_tiles, tile_step, unless_rival
 from .settings import Setting, check_fields
 from .tracker import Candidate, SiamCARTracker
 
@@ -140,7 +141,9 @@ class SessionResult:
     False; None while IDLE); ``confidence`` is the tracker's (TRACKING, LOST) or the best score
     among the search crops and the local tracker (SEARCHING); ``frame_size`` is the (width,
     height) the target was initialised on; ``change`` is the new state when it changed on this
-    frame, with ``message`` saying why; ``crops`` counts the network passes run."""
+    frame, with ``message`` saying why; ``crops`` counts the network passes run; ``rivals`` says
+    what the last frame saw of look-alikes (``distractors.py``: a rival about as likely as the
+    target makes it ``ambiguous``)."""
 
     state: TrackState
     bbox: tuple[float, float, float, float] | None
@@ -151,6 +154,7 @@ class SessionResult:
     message: str = ""
     crops: int = 1
     frame_size: tuple[int, int] | None = None
+    rivals: RivalFigures = RivalFigures()
 
     @property
     def has_target(self) -> bool:
@@ -163,20 +167,17 @@ class TrackingSession:
     def __init__(self, tracker: SiamCARTracker, loss: LossSettings | None = None,
                  redetection: RedetectionSettings | None = None):
         self.tracker = tracker
-        self.loss = loss or LossSettings()
-        self.redetection = redetection or RedetectionSettings()
+        self.loss, self.redetection = loss or LossSettings(), redetection or RedetectionSettings()
         self.state = TrackState.IDLE
         self._clear()
 
     def _clear(self, bbox=None) -> None:
         self._bbox: tuple[float, float, float, float] | None = bbox
         self._confidence = self._centerness = 0.0 if bbox is None else 1.0
-        self._frames_since_loss = 0
+        self._frames_since_loss, self._rivals = 0, RivalFigures()
         self._widen_next, self._crop_s = False, 0.0
-        self._memory = TargetMemory(bbox)
-        self._loss_watch = LossWatch()
-        self._search_state = FrameSearch()
-        self._checks = RivalCheck()
+        self._memory, self._loss_watch = TargetMemory(bbox), LossWatch()
+        self._search_state, self._checks = FrameSearch(), RivalCheck()
 
     # ------------------------------------------------------------------ settings and control
     def configure(self, loss: LossSettings | None = None,
@@ -259,9 +260,8 @@ class TrackingSession:
 
     def _result(self, change: TrackState | None = None, message: str = "", crops: int = 1) -> SessionResult:
         state = self.tracker.state if self.tracker is not None else None
-        return SessionResult(self.state, self._bbox, self._confidence, self._centerness,
-                             self._frames_since_loss, change, message, crops,
-                             state.frame_size if state is not None else None)
+        return SessionResult(self.state, self._bbox, self._confidence, self._centerness, self._frames_since_loss,
+                             change, message, crops, state.frame_size if state is not None else None, self._rivals)
 
     def _fits(self, deadline: float | None) -> bool:
         """One more crop, at the tracking step's recent duration, ends before ``deadline``."""
@@ -287,6 +287,7 @@ class TrackingSession:
         result = self.tracker.track(frame)
         took = time.monotonic() - started
         self._crop_s = took if self._crop_s == 0.0 else 0.8 * self._crop_s + 0.2 * took
+        self._rivals = result.rivals
         return result
 
     def _track(self, frame: np.ndarray, deadline: float | None = None) -> SessionResult:
@@ -299,7 +300,8 @@ class TrackingSession:
             if self.state == TrackState.LOST:
                 self.state, self._frames_since_loss = TrackState.TRACKING, 0
                 return self._result(TrackState.TRACKING, "target recovered", crops)
-            self._memory.record(self._confidence, self._bbox, self.redetection.reacquire_threshold)
+            if not (result.rivals.ambiguous or result.rivals.coasted):  # the memory never takes a rival's frame
+                self._memory.record(self._confidence, self._bbox, self.redetection.reacquire_threshold)
             if self._doubtful() and self._fits(deadline):
                 return self._check_elsewhere(frame, crops)
             return self._result(crops=crops)
@@ -332,11 +334,11 @@ class TrackingSession:
         if not self._checks.due(settings.check_interval):
             return self._result(crops=crops)
         centre = self._checks.next_centre(self._frame_tiles)
-        found = self.tracker.detect(frame, [centre], self._search_size())[0]
-        x, y, width, height = self._bbox
-        apart = np.hypot(found.center[0] - (x + width / 2), found.center[1] - (y + height / 2))
         tracked = self._memory.recent_median()
         bar = max(settings.reacquire_threshold, tracked + settings.switch_margin)
+        found = unless_rival(self.tracker, frame, self.tracker.detect(frame, [centre], self._search_size())[0], bar)
+        x, y, width, height = self._bbox
+        apart = np.hypot(found.center[0] - (x + width / 2), found.center[1] - (y + height / 2))
         rival = self._checks.judge(found, apart > max(width, height) and found.score >= bar,
                                    settings.reacquire_frames)
         if rival is None:
@@ -359,7 +361,9 @@ class TrackingSession:
         bar = self._memory.reacquire_bar(settings.reacquire_threshold)
         local = self._timed_track(frame)
         self._frames_since_loss += 1
-        if search.local_step(local.confidence >= bar) >= settings.reacquire_frames:
+        local_found = Candidate(local.confidence, self.tracker.state.center, self.tracker.state.size)
+        if search.local_step(unless_rival(self.tracker, frame, local_found, bar).score >= bar) \
+                >= settings.reacquire_frames:
             return self._found_nearby(local, 1)
         # the candidate's check, or the first sweep crop, always runs; the others while one
         # more crop still ends before the deadline
@@ -372,7 +376,7 @@ class TrackingSession:
             more = search.sweep.take(1)
             found += self.tracker.detect(frame, more, size)
             centres += more
-        best = search.judge(found, bar)
+        best = search.judge([unless_rival(self.tracker, frame, c, bar) for c in found], bar)
         self._confidence, self._centerness = max(float(best.score), float(local.confidence)), 0.0
         candidate = search.confirmed(settings.reacquire_frames)
         if candidate is not None:

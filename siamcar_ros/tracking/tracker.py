@@ -21,7 +21,7 @@ import logging
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -32,6 +32,7 @@ from .crop import (CropWindow, authors_crop, context_side, crop_and_resize, crop
                    crop_window, frame_to_tensor)
 from .confidence import box_colours, colour_consistency, colour_shift, peak_score, score_map
 from .decode import CropGeometry, Decoded, decode, hanning_window
+from .distractors import Distractors, DistractorSettings, RivalFigures, cell_mask, response_peaks
 from .precision import resolve_half, resolve_precision, select_device
 from .inputs import TrackerInputError, as_bgr_frame, check_box
 from .params import TrackerParams, resolve_tracker_params
@@ -40,8 +41,8 @@ from .verifier import Verifier, box_patch
 as_params = resolve_tracker_params   # the name the tracker has always used
 
 __all__ = ["Candidate", "SiamCARTracker", "TrackResult", "TargetGeometry", "TrackerInputError",
-           "TrackerStateError", "best_cell", "choose_backend", "debug_maps", "model_crop", "next_target_state",
-           "as_params"]
+           "TrackerStateError", "best_cell", "choose_backend", "debug_maps", "judge_rivals", "model_crop",
+           "next_target_state", "as_params"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class TrackResult:
     colour consistency and the box verifier's answer), the foreground score and centre-ness at
     the chosen point (both 0..1), the raw maps when asked for, ``peak``, ``colour_shift`` and
     ``verification`` (the confidence's parts; ``verification``: the verifier's P(same object),
-    1.0 without a verifier)."""
+    1.0 without a verifier); ``rivals``: the look-alikes around the target (``distractors.py``)."""
 
     bbox: tuple[float, float, float, float]
     confidence: float
@@ -71,6 +72,7 @@ class TrackResult:
     peak: float = 0.0
     colour_shift: float = 0.0
     verification: float = 1.0
+    rivals: RivalFigures = RivalFigures()
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,38 @@ def model_crop(frame: np.ndarray, window: CropWindow, out_size: int, device: tor
     return crop_and_resize(frame_to_tensor(frame, device), window, out_size, pad_value)
 
 
+def judge_rivals(distractors: Distractors, decoded: Decoded, maps, state: TargetGeometry, scale_z: float,
+                 geometry: CropGeometry, decode_with) -> tuple[Decoded, RivalFigures]:
+    """The decoded frame after distractor-aware judgement (``distractors.py``): as decoded,
+    decoded again (``decode_with(cell_mask)``) limited to the target's own peak, or coasting on
+    the target's predicted path (size kept) when a known rival is near."""
+    cls, cen, loc = maps
+    middle = (geometry.search_size - 1) / 2.0
+
+    def to_image(x: float, y: float) -> tuple[float, float]:
+        return state.center[0] + (x - middle) / scale_z, state.center[1] + (y - middle) / scale_z
+
+    def centre_of(frame_decoded: Decoded) -> tuple[float, float]:
+        return to_image(middle + frame_decoded.displacement[0], middle + frame_decoded.displacement[1])
+
+    redecoded: list[Decoded] = []
+
+    def redecode(cell) -> tuple[float, float]:
+        redecoded.append(decode_with(cell_mask(cls.shape, cell)))
+        return centre_of(redecoded[-1])
+
+    peaks = response_peaks(cls, cen, loc, geometry.offset, geometry.stride, to_image,
+                           distractors.settings.rival_ratio / 2)
+    centre, figures = distractors.choose(peaks, centre_of(decoded), state.center, state.size, redecode)
+    if figures.kept_from_rival:
+        return redecoded[-1], figures
+    if figures.coasted:
+        displacement = ((centre[0] - state.center[0]) * scale_z, (centre[1] - state.center[1]) * scale_z)
+        return replace(decoded, displacement=displacement,
+                       size=(state.size[0] * scale_z, state.size[1] * scale_z), size_rate=0.0), figures
+    return decoded, figures
+
+
 def box_from_state(center, size) -> tuple[float, float, float, float]:
     return (center[0] - size[0] / 2, center[1] - size[1] / 2, size[0], size[1])
 
@@ -202,38 +236,37 @@ def box_from_state(center, size) -> tuple[float, float, float, float]:
 class SiamCARTracker:
     """Single-object tracker around a SiamCAR network (``siamcar_ros.model``).
 
-    ``device``: "auto" | "cpu" | "cuda" | "cuda:N" (CPU fallback with a warning).
-    ``half``: fp16 on CUDA (ignored with a warning elsewhere).
-    ``precision``: "fp32" | "bf16" (bfloat16 autocast on a CPU that has the instructions;
-    refused with the reason elsewhere) | "int8" (the search branch quantized on the CPU; falls
-    back to fp32 with a warning where it cannot be built).
+    ``device``: "auto" | "cpu" | "cuda" | "cuda:N" (CPU fallback with a warning); ``half``: fp16
+    on CUDA (ignored with a warning elsewhere). ``precision``: "fp32" | "bf16" (bfloat16 autocast
+    on a CPU that has the instructions; refused with the reason elsewhere) | "int8" (the search
+    branch quantized on the CPU; fp32 with a warning where it cannot be built).
     ``calibration``: what bf16 and int8 are set up and checked on, passed by the caller: 1 x 3
     x S x S search crops, or a function of the search size S that returns them (the tools'
     ``siamcar_ros.data.procedural.calibration.calibration_crops``); without it a reduced
     precision is a ``QuantizationError``; fp32 does not use it.
-    ``accelerator``: "auto" | "none" | "export" | "tensorrt" | "onnxruntime" | "compile": how the search branch runs
-    (see ``accelerate.py``; anything unavailable falls back to eager PyTorch with a warning).
+    ``accelerator``: "auto" | "none" | "export" | "tensorrt" | "onnxruntime" | "compile": how the
+    search branch runs (``accelerate.py``; anything unavailable: eager PyTorch with a warning).
     ``exported``: the prefix of exported network files (``exported.py``: ONNX files in ONNX
-    Runtime, TensorRT engines on CUDA) that run in place of the PyTorch network, fp32 only;
-    files that cannot be used are named in a warning and the PyTorch network runs instead.
-    ``acceleration.note`` says what is in use.
-    ``verifier``: a box verifier (``verifier.py``, ``load_verifier``) whose answer joins the
+    Runtime, TensorRT engines on CUDA) run in place of the PyTorch network, fp32 only; files
+    that cannot be used are named in a warning and PyTorch runs. ``acceleration.note`` says
+    what is in use. ``verifier``: a box verifier (``verifier.py``) whose answer joins the
     confidence (``TrackerParams.verifier_weight``); None: the confidence goes without.
-    ``last_timings``: seconds spent in the last ``track`` call's crop, network (including the
-    one device-to-host copy of the maps) and decode stages.
+    ``distractors``: distractor-aware tracking (``distractors.py``; its ``settings`` may change).
+    ``last_timings``: seconds spent in the last ``track`` call's crop, network (with the one
+    device-to-host copy of the maps) and decode stages.
     """
 
     def __init__(self, model: torch.nn.Module, params: TrackerParams | Mapping | str | None = None,
                  device: str | torch.device = "auto", half: bool = False,
                  accelerator: str = "auto", precision: str = "fp32", calibration=None,
-                 exported: str | os.PathLike | None = None, verifier: Verifier | None = None):
+                 exported: str | os.PathLike | None = None, verifier: Verifier | None = None,
+                 distractors: DistractorSettings | None = None):
         # the settings the checkpoint was tuned with (load_checkpoint attaches them), if any
         self.recommended_params = dict(getattr(model, "recommended_tracker_params", None) or {})
         self._params = as_params(params, self.recommended_params)
         self.device = select_device(device)
         self.half = resolve_half(half, self.device)
-        self.precision = resolve_precision(precision, self.device, accelerator,
-                                           exported=bool(exported))
+        self.precision = resolve_precision(precision, self.device, accelerator, exported=bool(exported))
         self.model = model.to(self.device).eval()
         if self.half:
             self.model.half()
@@ -245,11 +278,10 @@ class SiamCARTracker:
                                      int(model.score_size), int(model.stride))
         self._window = hanning_window(self.geometry.score_size)
         self._state: TargetGeometry | None = None
-        self._pad_value: torch.Tensor | None = None
-        self._host_pad_value: np.ndarray | None = None
-        self._template_features = None
+        self._pad_value, self._host_pad_value, self._template_features = None, None, None
         self.verifier = verifier.eval() if verifier is not None else None
-        self._verifier_reference: np.ndarray | None = None
+        self.verifier_reference: np.ndarray | None = None
+        self.distractors = Distractors(distractors)
         self.last_timings: dict[str, float] = {}
 
     # ---------------------------------------------------------------- properties
@@ -275,12 +307,9 @@ class SiamCARTracker:
 
     def reset(self) -> None:
         """Forget the target; ``init`` is needed before the next ``track``."""
-        self._state = None
-        self._pad_value = None
-        self._host_pad_value = None
-        self._template_features = None
-        self._colour_reference = None
-        self._verifier_reference = None
+        self._state = self._pad_value = self._host_pad_value = self._template_features = None
+        self._colour_reference = self.verifier_reference = None
+        self.distractors.reset()
 
     def init(self, frame_bgr: np.ndarray, bbox_xywh) -> None:
         """Start tracking the target in ``bbox_xywh`` (x, y, w, h) of ``frame_bgr``."""
@@ -300,10 +329,11 @@ class SiamCARTracker:
             template_features = network.template(self._to_model_dtype(template))
         self._template_features = template_features
         self._colour_reference = box_colours(frame, (x, y, width, height))
-        self._verifier_reference = (box_patch(frame, (x, y, width, height))
+        self.verifier_reference = (box_patch(frame, (x, y, width, height))
                                     if self.verifier is not None else None)
         self._pad_value = pad_value
         self._host_pad_value = host_pad_value
+        self.distractors.reset()
         self._state = TargetGeometry(center, (width, height), (frame.shape[1], frame.shape[0]), context)
 
     def track(self, frame_bgr: np.ndarray, return_maps: bool = False) -> TrackResult:
@@ -327,10 +357,13 @@ class SiamCARTracker:
             cls, cen, loc = self._run_network(self._to_model_dtype(search))
         networked = time.perf_counter()
         previous_crop_size = (state.size[0] * scale_z, state.size[1] * scale_z)
-        decoded = decode(params.strategy, cls, cen, loc, previous_crop_size, params,
-                         self.geometry, window=self._window, scale_z=scale_z)
-        result = self._advance(state, decoded, scale_z, return_maps, (cls, cen, loc), search_side,
-                               frame)
+        def decode_with(cell_mask=None) -> Decoded:
+            return decode(params.strategy, cls, cen, loc, previous_crop_size, params, self.geometry,
+                          window=self._window, scale_z=scale_z, cell_mask=cell_mask)
+
+        decoded, rivals = judge_rivals(self.distractors, decode_with(), (cls, cen, loc), state, scale_z,
+                                       self.geometry, decode_with)
+        result = self._advance(state, decoded, scale_z, return_maps, (cls, cen, loc), search_side, frame, rivals)
         finished = time.perf_counter()
         self.last_timings = {"crop": cropped - started, "network": networked - cropped,
                              "decode": finished - networked}
@@ -371,8 +404,8 @@ class SiamCARTracker:
         confidence = peak * colour_consistency(shift, self._params.colour_weight)
         verification = 1.0
         weight = self._params.verifier_weight
-        if self.verifier is not None and self._verifier_reference is not None and weight > 0:
-            verification = float(self.verifier.probability(self._verifier_reference,
+        if self.verifier is not None and self.verifier_reference is not None and weight > 0:
+            verification = float(self.verifier.probability(self.verifier_reference,
                                                            [box_patch(frame, bbox)])[0])
             confidence *= verification ** weight
         return confidence, shift, verification
@@ -387,6 +420,7 @@ class SiamCARTracker:
             float(np.clip(size[0], MIN_TARGET_SIZE, max(width, MIN_TARGET_SIZE))),
             float(np.clip(size[1], MIN_TARGET_SIZE, max(height, MIN_TARGET_SIZE))))
         self._state = TargetGeometry(new_center, new_size, state.frame_size, state.context_amount)
+        self.distractors.relocated()
 
     # ---------------------------------------------------------------- steps
     def _require_state(self) -> TargetGeometry:
@@ -421,7 +455,8 @@ class SiamCARTracker:
         maps = stacked.cpu().numpy()
         return maps[0], maps[1], maps[2:6]
 
-    def _advance(self, state, decoded: Decoded, scale_z, return_maps, maps, search_side, frame):
+    def _advance(self, state, decoded: Decoded, scale_z, return_maps, maps, search_side, frame,
+                 rivals: RivalFigures):
         """Commit the decoded frame to the state; keep the old state if the maps were not finite."""
         values = (*decoded.displacement, *decoded.size, decoded.size_rate, decoded.confidence)
         if not all(math.isfinite(v) for v in values):
@@ -432,15 +467,18 @@ class SiamCARTracker:
         center, size = next_target_state(state.center, state.size, decoded, scale_z, state.frame_size)
         self._state = TargetGeometry(center, size, state.frame_size, state.context_amount)
         bbox = box_from_state(center, size)
-        peak = peak_score(maps[0], maps[1])
+        peak = peak_score(maps[0], maps[1]) if rivals.target_peak is None else min(rivals.target_peak, 1.0)
         confidence, shift, verification = self._confidence(peak, frame, bbox)
+        if rivals.rivals and self.verifier is not None:
+            self.distractors.remember_looks(frame, size, box_patch)
         return TrackResult(
             bbox=bbox,
-            confidence=confidence,
+            confidence=confidence * rivals.target_share,
             centerness=decoded.centerness,
             maps=debug_maps(maps, decoded, scale_z, search_side) if return_maps else None,
             foreground=decoded.confidence,
             peak=peak,
             colour_shift=shift,
             verification=verification,
+            rivals=rivals,
         )

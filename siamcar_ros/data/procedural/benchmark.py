@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from .long_term import generate_long_term_sequence
+from .lookalikes import generate_lookalike_sequence, lookalike_kinds
 from .photos import HELDOUT_PHOTOS, PHOTO_POOLS
 from .sequence import ProceduralSequence, generate_sequence
 
@@ -51,7 +52,7 @@ def write_sequence(sequence: ProceduralSequence, directory: Path, jpeg_quality: 
 def write_benchmark(root: str | Path, seed: int = 2024, num_sequences: int = 30,
                     length: int = 150, size: tuple[int, int] = (480, 640),
                     progress: bool = True, photos: str = "standard",
-                    prefix: str = "proc", long_term: bool = False) -> list[str]:
+                    prefix: str = "proc", long_term: bool = False, lookalikes: bool = False) -> list[str]:
     """Write (or keep, when already complete for these settings) the procedural benchmark.
 
     Layout: ``<root>/<name>/img/0001.jpg``, ``groundtruth_rect.txt`` (comma separated x,y,w,h),
@@ -60,7 +61,9 @@ def write_benchmark(root: str | Path, seed: int = 2024, num_sequences: int = 30,
 
     ``photos`` is the photograph pool (``photo_set``); the held-out benchmark is written with
     OpenCV's sample directory, a seed of its own and ``prefix="heldout"``; the long-term one
-    with ``long_term=True`` (``generate_long_term_sequence``) and ``prefix="longterm"``.
+    with ``long_term=True`` (``generate_long_term_sequence``) and ``prefix="longterm"``; the
+    look-alike one with ``lookalikes=True`` (``generate_lookalike_sequence``, every encounter and
+    similarity in turn) and ``prefix="lookalike"``.
     """
     from tqdm import tqdm
 
@@ -68,6 +71,8 @@ def write_benchmark(root: str | Path, seed: int = 2024, num_sequences: int = 30,
     manifest = benchmark_manifest(seed, num_sequences, length, size, photos)
     if long_term:
         manifest["long_term"] = True
+    if lookalikes:
+        manifest["lookalikes"] = True
     seeds = benchmark_sequence_seeds(seed, num_sequences)
     names = [f"{prefix}{seed}_{k:03d}" for k in range(num_sequences)]
     manifest_path = root / "benchmark.json"
@@ -76,10 +81,14 @@ def write_benchmark(root: str | Path, seed: int = 2024, num_sequences: int = 30,
         return names
     root.mkdir(parents=True, exist_ok=True)
     manifest_path.unlink(missing_ok=True)
-    for name, sequence_seed in tqdm(list(zip(names, seeds)), desc="procedural benchmark",
-                                    unit="seq", disable=not progress):
-        generate = generate_long_term_sequence if long_term else generate_sequence
-        sequence = generate(sequence_seed, length, size, name=name, photos=photos)
+    for index, (name, sequence_seed) in enumerate(tqdm(list(zip(names, seeds)), desc="procedural benchmark",
+                                                       unit="seq", disable=not progress)):
+        if lookalikes:
+            sequence = generate_lookalike_sequence(sequence_seed, *lookalike_kinds(index), length, size,
+                                                   name=name, photos=photos)
+        else:
+            generate = generate_long_term_sequence if long_term else generate_sequence
+            sequence = generate(sequence_seed, length, size, name=name, photos=photos)
         write_sequence(sequence, root / name)
     (root / "list.txt").write_text("".join(f"{n}\n" for n in names))
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")

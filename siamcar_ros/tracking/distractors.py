@@ -1,0 +1,324 @@
+"""Distractor-aware tracking: keep the target, not the look-alike beside it.
+
+A Siamese tracker scores every cell of its search crop against one template, so an object like
+the target (another person, a copy, a re-lit twin) makes a second peak in the response map; when
+it comes near, the decoder may take its peak and follow it from then on. This module keeps the
+rival candidates frame to frame and decides, before a frame is committed, whether the decoder's
+choice is the target or a known rival. It draws on three published ideas:
+
+- distractor-aware matching (DaSiamRPN): the other strong peaks of the response map are
+  distractors; remember them, and judge a candidate against them as well as against the target;
+- target-candidate association (KeepTrack): the peaks of consecutive frames are associated with
+  tracked objects (here greedily, by distance to each one's predicted position within a gate),
+  so the target keeps its identity through a crossing;
+- a constant-velocity motion model: the target's and each rival's next position are predicted
+  from their velocities; when the decoder's choice is nearer a rival's prediction than the
+  target's, the peak on the target's own path is taken instead, and when there is none (the
+  look-alike passes in front) the target coasts on its prediction for at most ``coast_frames``.
+
+Per frame it reports ``RivalFigures``: the strongest rival's score as a share of the target's
+(``rival_ratio``), whether that makes the frame ambiguous, and the target's share of the
+evidence, ``target_share = t / (t + r)`` normalised to 1 without a rival (0.5 for a rival as
+strong as the target), by which the tracker's confidence is multiplied. The session asks
+``refuses`` before a re-detection or a switch takes a candidate: one near a rival's predicted
+position, or that the box verifier finds more like a remembered rival than like the target, is
+refused. With no rival in sight nothing changes: the decoder's choice stands as it is.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from .confidence import score_map
+from .settings import Setting, check_fields
+
+__all__ = ["DISTRACTOR_SETTINGS", "DistractorSettings", "Distractors", "Peak", "RivalFigures", "RivalTrack",
+           "response_peaks"]
+
+DISTRACTOR_SETTINGS: tuple[Setting, ...] = (
+    Setting("distractor_aware", True, "keep look-alike candidates (rivals) frame to frame: the target's choice "
+            "is gated by its constant-velocity motion, and no re-detection or switch takes a known rival",
+            field="enabled"),
+    Setting("rival_ratio", 0.5, "a second peak of the response map scoring at least this share of the "
+            "target's peak is a rival", low=0.05, high=1.0),
+    Setting("ambiguity_ratio", 0.8, "a rival scoring at least this share of the target's peak makes the "
+            "frame ambiguous (~/status ambiguous, rival_ratio)", low=0.05, high=2.0),
+    Setting("coast_frames", 30, "frames in a row the target is held to its predicted path while a rival is "
+            "near it (crossing, passing in front); then the decoder's choice is taken again", low=0, high=300,
+            unit="frames"),
+)
+
+_DEFAULTS = {setting.attribute: setting.default for setting in DISTRACTOR_SETTINGS}
+
+# peaks closer to the target than this share of its larger side belong to the target itself
+SAME_OBJECT = 0.6
+# a rival is associated with a peak within this share of the target's larger side of its prediction
+GATE = 0.8
+# a confirmed rival predicted within this share of the target's larger side of the target's
+# prediction is engaged with it (the two are about to overlap, or do)
+ENGAGED = 1.2
+# while engaged, the target's own peak is taken only within this share of its larger side of
+# its predicted position; farther (the response pulled towards the rival), it coasts
+HELD = 0.3
+RIVAL_PATIENCE = 15       # frames a rival is predicted on without being seen, then forgotten
+CONFIRMED_HITS = 2        # frames a rival must be seen before it counts
+MAX_RIVALS = 6
+PATCHES_KEPT = 4          # rivals' looks remembered for the verifier (the first ones confirmed)
+VELOCITY_SMOOTHING = 0.5  # weight of the newest displacement in the velocity estimate
+
+
+@dataclass(frozen=True)
+class DistractorSettings:
+    """Distractor-aware tracking (DISTRACTOR_SETTINGS)."""
+
+    enabled: bool = _DEFAULTS["enabled"]
+    rival_ratio: float = _DEFAULTS["rival_ratio"]
+    ambiguity_ratio: float = _DEFAULTS["ambiguity_ratio"]
+    coast_frames: int = _DEFAULTS["coast_frames"]
+
+    def __post_init__(self):
+        check_fields(self, DISTRACTOR_SETTINGS)
+
+
+@dataclass(frozen=True)
+class Peak:
+    """A local maximum of cls x centre-ness: its score, cell (row, col) and the centre (x, y) in
+    image pixels of the box regressed there."""
+
+    score: float
+    cell: tuple[int, int]
+    center: tuple[float, float]
+
+
+@dataclass(eq=False)
+class RivalTrack:
+    """A look-alike followed frame to frame (image pixels, pixels per frame)."""
+
+    center: np.ndarray
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    score: float = 0.0       # its last peak as a share of the target's
+    hits: int = 1
+    missed: int = 0
+    looked: bool = False     # its look is among ``Distractors.looks``
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return self.center + self.velocity
+
+    @property
+    def confirmed(self) -> bool:
+        return self.hits >= CONFIRMED_HITS
+
+
+@dataclass(frozen=True)
+class RivalFigures:
+    """What one frame says about look-alikes: confirmed rivals kept, the strongest one seen this
+    frame as a share of the target's peak, whether that is ambiguous, the target's share of the
+    evidence (1 without a rival), the target's own peak score, and whether the target coasted
+    on its prediction or was taken back from a rival this frame."""
+
+    rivals: int = 0
+    rival_ratio: float = 0.0
+    ambiguous: bool = False
+    target_share: float = 1.0
+    target_peak: float | None = None
+    coasted: bool = False
+    kept_from_rival: bool = False
+
+
+def response_peaks(cls: np.ndarray, cen: np.ndarray, loc: np.ndarray, offset: float, stride: int,
+                   to_image: Callable[[float, float], tuple[float, float]], floor: float) -> list[Peak]:
+    """Local maxima (3 x 3) of cls x centre-ness scoring at least ``floor`` times the highest,
+    strongest first; ``to_image`` maps search-crop pixels to image pixels."""
+    scores = score_map(cls, cen).astype(np.float32)
+    top = float(scores.max())
+    maxima = (scores >= cv2.dilate(scores, np.ones((3, 3), np.uint8))) & (scores >= floor * top) & (scores > 0)
+    peaks = []
+    for row, col in zip(*np.nonzero(maxima)):
+        left, top, right, bottom = (float(v) for v in loc[:, row, col])
+        x = offset + stride * col + (right - left) / 2.0
+        y = offset + stride * row + (bottom - top) / 2.0
+        peaks.append(Peak(float(scores[row, col]), (int(row), int(col)), to_image(x, y)))
+    return sorted(peaks, key=lambda p: -p.score)
+
+
+def cell_mask(shape, cell: tuple[int, int], radius: int = 1) -> np.ndarray:
+    """1 on the cells within ``radius`` of ``cell``, 0 elsewhere: the decoder's choice limited there."""
+    mask = np.zeros(shape, np.float64)
+    row, col = cell
+    mask[max(0, row - radius):row + radius + 1, max(0, col - radius):col + radius + 1] = 1.0
+    return mask
+
+
+class Distractors:
+    """The target's motion and the rivals around it, for one tracked target."""
+
+    def __init__(self, settings: DistractorSettings | None = None):
+        self.settings = settings or DistractorSettings()
+        self.reset()
+
+    def configure(self, settings: DistractorSettings) -> None:
+        self.settings = settings
+
+    def reset(self) -> None:
+        """A new target: no motion known, no rivals."""
+        self.velocity = np.zeros(2)
+        self.rivals: list[RivalTrack] = []
+        self.looks: list[np.ndarray] = []    # verifier patches of rivals, kept when their track is gone
+        self.coasting = 0
+        self.path: np.ndarray | None = None  # the target's predicted position while held
+
+    def relocated(self) -> None:
+        """The target jumped (re-acquisition): its motion starts again, the rivals stay."""
+        self.velocity = np.zeros(2)
+        self.coasting, self.path = 0, None
+
+    @property
+    def confirmed_rivals(self) -> list[RivalTrack]:
+        return [rival for rival in self.rivals if rival.confirmed]
+
+    # ------------------------------------------------------------------------------ one frame
+    def choose(self, peaks: list[Peak], choice: tuple[float, float], center, size,
+               redecode: Callable[[tuple[int, int]], tuple[float, float]]):
+        """Judge the decoder's ``choice`` (the new centre, image pixels) against the rivals.
+
+        ``peaks`` are this frame's response peaks, ``center`` and ``size`` the target before the
+        frame, ``redecode(cell)`` decodes again with the choice limited to the cells around
+        ``cell`` (row, col) and returns the new centre. While a confirmed rival is near the
+        target's predicted position (engaged), or the decoder went nearer a rival's prediction
+        than the target's, the choice is limited to the target's own peak on its predicted path;
+        with no such peak (the two merged, or the rival in front) the target coasts on its
+        prediction, size kept. At most ``coast_frames`` frames in a row; meanwhile the target's
+        velocity is held. Returns (the new centre, or None when the decoder's choice stands;
+        figures)."""
+        if not self.settings.enabled:
+            return None, RivalFigures()
+        side = max(float(size[0]), float(size[1]), 1.0)
+        # while held, the path follows the motion model alone, not the boxes near it
+        path = self.path if self.coasting and self.path is not None else np.asarray(center, float)
+        predicted = path + self.velocity
+        chosen = np.asarray(choice, float)
+        engaged = any(np.hypot(*(rival.predicted - predicted)) < ENGAGED * side for rival in self.confirmed_rivals)
+        claimant = self._claimant(chosen, predicted, side)
+        gated = (engaged or claimant is not None) and self.coasting < self.settings.coast_frames
+        own = None
+        if gated:
+            self.coasting += 1
+            own = self._own_peak(peaks, predicted, side)
+            redecoded = np.asarray(redecode(own.cell), float) if own is not None else predicted
+            if np.hypot(*(redecoded - predicted)) > HELD * side:    # pulled off its path: coast
+                own, redecoded = None, predicted
+            chosen, self.path = redecoded, predicted
+        else:
+            if claimant is not None:    # held too long: the rival's path was the target's; forget it
+                self.rivals.remove(claimant)
+            self.coasting = 0 if not engaged else self.coasting
+            step = chosen - np.asarray(center, float)
+            self.velocity = (1 - VELOCITY_SMOOTHING) * self.velocity + VELOCITY_SMOOTHING * step
+        figures = self._observe(peaks, chosen, side)
+        return (tuple(float(v) for v in chosen) if gated else None), _with(figures, gated, own is None)
+
+    def _claimant(self, chosen: np.ndarray, predicted: np.ndarray, side: float) -> RivalTrack | None:
+        """The confirmed rival whose prediction the choice is nearer than the target's, if any."""
+        own_distance = float(np.hypot(*(chosen - predicted)))
+        best, best_distance = None, math.inf
+        for rival in self.confirmed_rivals:
+            distance = float(np.hypot(*(chosen - rival.predicted)))
+            if distance < GATE * side + np.hypot(*rival.velocity) and distance < own_distance \
+                    and distance < best_distance:
+                best, best_distance = rival, distance
+        return best
+
+    def _own_peak(self, peaks: list[Peak], predicted: np.ndarray, side: float) -> Peak | None:
+        """The strongest peak on the target's predicted path: within the gate, and nearer the
+        target's prediction than any confirmed rival's."""
+        floor = self.settings.rival_ratio * peaks[0].score if peaks else 0.0
+        for peak in peaks:
+            position = np.asarray(peak.center)
+            own = float(np.hypot(*(position - predicted)))
+            nearest_rival = min((float(np.hypot(*(position - r.predicted))) for r in self.confirmed_rivals),
+                                default=math.inf)
+            # a peak between the target and a rival is the two merged: not the target's own
+            if peak.score >= floor and own < SAME_OBJECT * side and own < 0.5 * nearest_rival:
+                return peak
+        return None
+
+    def _observe(self, peaks: list[Peak], target: np.ndarray, side: float) -> RivalFigures:
+        """Associate the peaks apart from the target with the rivals; the frame's figures."""
+        target_peak = None
+        apart = []
+        for peak in peaks:
+            distance = float(np.hypot(*(np.asarray(peak.center) - target)))
+            if distance <= SAME_OBJECT * side:
+                target_peak = peak.score if target_peak is None else max(target_peak, peak.score)
+            else:
+                apart.append(peak)
+        reference = target_peak if target_peak is not None else (peaks[0].score if peaks else 0.0)
+        rivals_seen = [p for p in apart if reference > 0 and p.score >= self.settings.rival_ratio * reference]
+        self._associate(rivals_seen, reference, side)
+        confirmed = self.confirmed_rivals
+        seen = [r.score for r in confirmed if r.missed == 0]
+        ratio = max(seen, default=0.0)
+        return RivalFigures(rivals=len(confirmed), rival_ratio=float(min(ratio, 10.0)),
+                            ambiguous=ratio >= self.settings.ambiguity_ratio,
+                            target_share=float(1.0 / (1.0 + ratio)),
+                            target_peak=target_peak if confirmed else None)
+
+    def _associate(self, observed: list[Peak], reference: float, side: float) -> None:
+        for rival in self.rivals:
+            rival.missed += 1
+        free = list(self.rivals)
+        for peak in observed:
+            position = np.asarray(peak.center, float)
+            match = min(free, key=lambda r: float(np.hypot(*(position - r.predicted))), default=None)
+            if match is not None and np.hypot(*(position - match.predicted)) < GATE * side + np.hypot(*match.velocity):
+                free.remove(match)
+                step = position - match.center
+                match.velocity = (1 - VELOCITY_SMOOTHING) * match.velocity + VELOCITY_SMOOTHING * step
+                match.center, match.hits, match.missed = position, match.hits + 1, 0
+                match.score = peak.score / reference
+            elif len(self.rivals) < MAX_RIVALS:
+                self.rivals.append(RivalTrack(position, score=peak.score / reference, missed=0))
+        for rival in free:
+            rival.center = rival.predicted
+        self.rivals = [r for r in self.rivals if r.missed <= RIVAL_PATIENCE]
+
+    # --------------------------------------------------------------- candidates taken elsewhere
+    def remember_looks(self, frame: np.ndarray, size, patch_of: Callable[[np.ndarray, tuple], np.ndarray]) -> None:
+        """Keep the look (a verifier patch) of confirmed rivals seen this frame, the first few."""
+        for rival in self.confirmed_rivals:
+            if len(self.looks) >= PATCHES_KEPT:
+                return
+            if not rival.looked and rival.missed == 0:
+                x, y = rival.center
+                self.looks.append(patch_of(frame, (x - size[0] / 2, y - size[1] / 2, size[0], size[1])))
+                rival.looked = True
+
+    def refuses(self, center, size, likeness: Callable[[list[np.ndarray]], tuple[float, list[float]]] | None) -> str:
+        """Why a candidate at ``center`` (image pixels) of ``size`` must not be taken for the
+        target, or '' when it may: it sits where a rival is predicted, or the verifier finds it
+        more like a remembered rival than like the target. ``likeness(patches)`` returns the
+        verifier's P(same) of the candidate against the target and against each patch."""
+        if not self.settings.enabled:
+            return ""
+        side = max(float(size[0]), float(size[1]), 1.0)
+        position = np.asarray(center, float)
+        for rival in self.confirmed_rivals:
+            if rival.missed <= RIVAL_PATIENCE and np.hypot(*(position - rival.predicted)) < SAME_OBJECT * side:
+                return "it is where a known look-alike is"
+        if self.looks and likeness is not None:
+            target, rivals = likeness(self.looks)
+            if max(rivals) > target:
+                return (f"it looks more like a known look-alike (verifier {max(rivals):.2f}) than like the "
+                        f"target ({target:.2f})")
+        return ""
+
+
+def _with(figures: RivalFigures, gated: bool, on_prediction: bool) -> RivalFigures:
+    return RivalFigures(figures.rivals, figures.rival_ratio, figures.ambiguous, figures.target_share,
+                        figures.target_peak, coasted=gated and on_prediction,
+                        kept_from_rival=gated and not on_prediction)
