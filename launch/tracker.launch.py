@@ -2,6 +2,7 @@
 
     ros2 launch siamcar_ros tracker.launch.py image_topic:=/camera/image_raw
     ros2 launch siamcar_ros tracker.launch.py namespace:=front image_topic:=/front/image_raw
+    ros2 launch siamcar_ros tracker.launch.py mavlink:=true mavlink_url:=udpout:192.168.1.10:14550
 
 Arguments left empty keep the value from params_file (config/tracker.yaml by default), so a
 parameter file is never silently overridden by a launch default.
@@ -11,7 +12,7 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
 from launch.events import matches_action
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import LifecycleNode
+from launch_ros.actions import LifecycleNode, Node
 from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
 from launch_ros.substitutions import FindPackageShare
@@ -35,6 +36,11 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument(
             "autostart", default_value="true", description="configure and activate the node at start"
         ),
+        DeclareLaunchArgument("mavlink", default_value="false",
+                              description="also start siamcar_mavlink, the MAVLink camera-tracking bridge "
+                              "(docs/mavlink.md)"),
+        DeclareLaunchArgument("mavlink_url", default_value="udpout:127.0.0.1:14550",
+                              description="the bridge's MAVLink connection (pymavlink's form)"),
     ]
     arguments += [
         DeclareLaunchArgument(name, default_value="", description=f"the node parameter '{name}' (see "
@@ -62,6 +68,14 @@ def _tracker_and_autostart(context):
     actions = [tracker]
     if argument("autostart").lower() in ("true", "1", "yes"):
         actions += _autostart(tracker)
+    if argument("mavlink").lower() in ("true", "1", "yes"):
+        bridge_parameters = {"mavlink_url": argument("mavlink_url"), "use_sim_time": overrides["use_sim_time"]}
+        for name in ("image_topic", "image_type", "init_topic"):
+            if argument(name):
+                bridge_parameters[name] = argument(name)
+        actions.append(Node(package=PACKAGE, executable="siamcar_mavlink", name="siamcar_mavlink",
+                            namespace=argument("namespace"), parameters=[bridge_parameters], output="screen",
+                            emulate_tty=True))
     return actions
 
 

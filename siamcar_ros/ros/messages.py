@@ -57,9 +57,11 @@ def detection_message(target: SessionResult, header, track_id: int, class_id: st
 
 
 def status_message(target: SessionResult, counters: Counters, message: str, header=None, shape=None,
-                   stale: str | None = None, latency_ms: float = 0.0, tracker_ms: float = 0.0) -> TrackerStatus:
+                   stale: str | None = None, latency_ms: float = 0.0, tracker_ms: float = 0.0,
+                   geometry=None) -> TrackerStatus:
     """A TrackerStatus. ``stale`` (the stale message) makes it STALE: nothing current to steer
-    on, so box, confidence and follow-me figures stay 0."""
+    on, so box, confidence and follow-me figures stay 0. ``geometry`` (camera_geometry's
+    TargetGeometry3D of this frame) gives the bearing and depth."""
     status = TrackerStatus()
     if header is not None:
         status.header = header
@@ -81,6 +83,14 @@ def status_message(target: SessionResult, counters: Counters, message: str, head
             figures = follow_figures(target.bbox, width, height)
             status.target_offset_x, status.target_offset_y = figures.offset_x, figures.offset_y
             status.target_area_fraction = figures.area_fraction
+        rivals = target.rivals
+        status.rivals, status.rival_ratio, status.ambiguous = int(rivals.rivals), float(rivals.rival_ratio), \
+            bool(rivals.ambiguous)
+        if geometry is not None and geometry.azimuth is not None:
+            status.has_bearing = True
+            status.bearing_azimuth, status.bearing_elevation = float(geometry.azimuth), float(geometry.elevation)
+        if geometry is not None and geometry.depth_m is not None:
+            status.has_depth, status.target_depth_m = True, float(geometry.depth_m)
     return status
 
 

@@ -31,10 +31,11 @@ from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import CompressedImage, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_srvs.srv import Trigger
 from vision_msgs.msg import Detection2D, Detection2DArray
 
+from siamcar_ros.ros.camera_outputs import CameraOutputs
 from siamcar_ros.ros.executor import NodeExecutor
 from siamcar_ros.ros.parameter_handler import ParameterHandler
 from siamcar_ros.ros.params import NodeParameters
@@ -151,14 +152,22 @@ class TrackerNode(LifecycleNode):
         if params.publish_detection_array:
             pipeline.detections_pub = self.create_lifecycle_publisher(Detection2DArray, "~/detections", 10)
         pipeline.debug_pub = self.create_lifecycle_publisher(Image, "~/debug_image", 1)
+        camera = pipeline.camera = CameraOutputs(self, params, self._reporter.report)
         diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 1)
+        depth = ([(self.destroy_subscription, self.create_subscription(
+            Image, params.depth_topic, camera.on_depth, image_qos, callback_group=self._reception_group))]
+            if params.depth_topic else [])
         self._model_interfaces = [
             (self.destroy_subscription, self.create_subscription(
                 image_type, params.image_topic, pipeline.on_image, image_qos, callback_group=self._reception_group)),
             (self.destroy_subscription, self.create_subscription(
                 Detection2D, params.init_topic, pipeline.on_init_box, 10, callback_group=self._processing_group)),
+            (self.destroy_subscription, self.create_subscription(
+                CameraInfo, camera.camera_info_topic, camera.on_camera_info, 10, callback_group=self._reception_group)),
+            *depth,
             *((self.destroy_lifecycle_publisher, pub) for pub in
-              (pipeline.detection_pub, pipeline.detections_pub, pipeline.debug_pub) if pub is not None),
+              (pipeline.detection_pub, pipeline.detections_pub, pipeline.debug_pub, *camera.publishers)
+              if pub is not None),
             (self.destroy_service, self.create_service(Trigger, "~/reset", pipeline.on_reset,
                                                        callback_group=self._processing_group)),
             (self.destroy_timer, self.create_timer(_STALE_CHECK_S, self._reporter.check_stale,

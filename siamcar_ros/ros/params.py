@@ -15,6 +15,7 @@ from typing import Any
 
 from siamcar_ros.model.backbones import BACKBONES as _MODEL_BACKBONES
 from siamcar_ros.tracking.accelerate import ACCELERATORS
+from siamcar_ros.tracking.distractors import DISTRACTOR_SETTINGS, DistractorSettings
 from siamcar_ros.tracking.precision import PRECISIONS
 from siamcar_ros.tracking.params import PRESET_SETTING, TRACKER_SETTINGS
 from siamcar_ros.tracking.session import LOSS_SETTINGS, REDETECTION_SETTINGS, session_settings
@@ -27,7 +28,7 @@ QOS_RELIABILITIES = ("best_effort", "reliable")
 STAMP_POLICIES = ("auto", "header", "arrival")
 TRACKING_HYPER_PARAMETERS = ("penalty_k", "window_influence", "lr")
 __all__ = ["GROUPS", "NODE_SETTINGS", "NodeParameters", "ParameterError", "SETTINGS_BY_NAME", "build_tracker_params",
-           "descriptor_fields", "session_settings", "tracker_param_overrides", "validate_parameters", "when"]
+           "descriptor_fields", "distractor_settings", "session_settings", "tracker_param_overrides", "validate_parameters", "when"]
 
 
 def _device_error(device: str) -> str | None:
@@ -91,6 +92,16 @@ INTERFACE_SETTINGS: tuple[Setting, ...] = (
     Setting("publish_detection_array", False, "also publish ~/detections (vision_msgs/Detection2DArray) for "
             "consumers that take arrays", CONFIGURE),
     Setting("class_id", "target", "class_id of the hypothesis in ~/detection", non_empty=True),
+    Setting("camera_info_topic", "", "sensor_msgs/CameraInfo of the camera: the target's bearing (~/status, "
+            "~/target_ray) and, with depth, its 3-D point", CONFIGURE, unset="",
+            unset_means="empty = camera_info beside image_topic"),
+    Setting("depth_topic", "", "depth image aligned to the colour image (16UC1 mm or 32FC1 m): the target's "
+            "depth (~/status), ~/target_point and ~/detection_3d", CONFIGURE, unset="",
+            unset_means="empty = no depth"),
+    Setting("sync_tolerance_ms", 20.0, "a CameraInfo or depth image matches a frame stamped within this",
+            low=0.0, unit="ms"),
+    Setting("depth_region", 0.5, "share of the box's width and height, around its centre, whose median "
+            "depth is the target's", low=0.0, high=1.0, low_open=True),
 )
 
 # (title, settings) in the order of config/tracker.yaml and the documentation's table
@@ -99,6 +110,7 @@ GROUPS: tuple[tuple[str, tuple[Setting, ...]], ...] = (
     ("tracking", TRACKING_SETTINGS),
     ("target loss", LOSS_SETTINGS),
     ("re-detection after a loss", REDETECTION_SETTINGS),
+    ("look-alikes", DISTRACTOR_SETTINGS),
     ("processing", PROCESSING_SETTINGS),
     ("interfaces", INTERFACE_SETTINGS),
 )
@@ -171,6 +183,11 @@ def tracker_param_overrides(params: NodeParameters) -> dict[str, Any]:
     overrides["colour_weight"] = float(params.colour_weight)
     overrides["verifier_weight"] = float(params.verifier_weight)
     return overrides
+
+
+def distractor_settings(params: NodeParameters) -> DistractorSettings:
+    """The look-alike judgement's settings (DISTRACTOR_SETTINGS) from the parameters."""
+    return DistractorSettings(**{setting.attribute: getattr(params, setting.name) for setting in DISTRACTOR_SETTINGS})
 
 
 def build_tracker_params(params: NodeParameters) -> dict:

@@ -24,7 +24,7 @@ from siamcar_ros.ros.image_conversion import (ImageConversionError, bgr_to_image
 from siamcar_ros.ros.init_box import InitBoxError, init_box_to_xywh
 from siamcar_ros.ros.messages import detection_message
 from siamcar_ros.ros.overlay import draw_overlay
-from siamcar_ros.ros.params import NodeParameters, build_tracker_params, session_settings
+from siamcar_ros.ros.params import NodeParameters, build_tracker_params, distractor_settings, session_settings
 from siamcar_ros.ros.status import StatusReporter
 from siamcar_ros.tracking.session import SessionResult, TrackingSession, TrackState
 
@@ -48,6 +48,7 @@ class FramePipeline:
         self.active = False
         self.frame_ready = None
         self.detection_pub = self.detections_pub = self.debug_pub = None
+        self.camera = None      # CameraOutputs, attached by the node
         self.track_id = 0
         self.debug_images_rendered = 0
         self._last_process_start = 0.0
@@ -58,6 +59,7 @@ class FramePipeline:
         if params is None:
             return
         self.tracker.update_params(build_tracker_params(params))
+        self.tracker.distractors.configure(distractor_settings(params))
         self.session.configure(*session_settings(params))
         self.params = params
         self._node.get_logger().info("tracking parameters updated")
@@ -139,11 +141,13 @@ class FramePipeline:
         counters.add_frame_time(started)
         self._publish_detection(msg.header, result)
         self._publish_debug_image(msg.header, image, result)
+        geometry = None if self.camera is None else self.camera.publish(
+            msg.header, (image.shape[1], image.shape[0]), result, self.track_id, self.params.class_id)
         if result.change is not None:
             self._node.get_logger().info(result.message)
         latency_ms = (time.perf_counter() - started) * 1e3
         counters.latency_ms, counters.tracker_ms = latency_ms, tracker_ms
-        self._status.publish(msg.header, image.shape, message, latency_ms, tracker_ms)
+        self._status.publish(msg.header, image.shape, message, latency_ms, tracker_ms, geometry)
 
     def _convert_or_report(self, msg) -> np.ndarray | None:
         try:
@@ -257,6 +261,7 @@ def load_tracker_for(params: NodeParameters, logger):
                                params=build_tracker_params(params), accelerator=params.accelerator,
                                precision=params.precision, exported=params.exported_network or None,
                                calibration=calibration)
+        tracker.distractors.configure(distractor_settings(params))
         TrackingSession(tracker, *session_settings(params)).warm_up()
     except Exception as error:
         # Name the file and backbone: the loader's own text may not (e.g. a corrupt file).

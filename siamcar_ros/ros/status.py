@@ -57,9 +57,9 @@ class StatusReporter:
         self.publish(header, None if frame_size is None else frame_size[::-1], message)
 
     def publish(self, header=None, shape=None, message: str = "", latency_ms: float = 0.0,
-                tracker_ms: float = 0.0) -> None:
+                tracker_ms: float = 0.0, geometry=None) -> None:
         self._publisher.publish(status_message(self.target(), self.counters, message, header, shape,
-                                               self._stale_message(), latency_ms, tracker_ms))
+                                               self._stale_message(), latency_ms, tracker_ms, geometry))
 
     def check_stale(self) -> None:
         """Announce a stale target at once, then once a second while it stays stale."""

@@ -60,15 +60,21 @@ SAME_OBJECT = 0.6
 GATE = 0.8
 # a confirmed rival predicted within this share of the target's larger side of the target's
 # prediction is engaged with it (the two are about to overlap, or do)
-ENGAGED = 1.2
-# while engaged, the target's own peak is taken only within this share of its larger side of
-# its predicted position; farther (the response pulled towards the rival), it coasts
-HELD = 0.3
-RIVAL_PATIENCE = 15       # frames a rival is predicted on without being seen, then forgotten
+ENGAGED = 0.9
+# while engaged, a box more than this share of the target's larger side from its predicted
+# position towards the rival is the response pulled towards the rival: the target is held
+HELD = 0.25
+RIVAL_PATIENCE = 30       # frames a rival unseen while overlapping the target is predicted on (merged)
+UNSEEN_APART = 3          # frames a rival unseen away from the target is kept (it has gone)
 CONFIRMED_HITS = 2        # frames a rival must be seen before it counts
 MAX_RIVALS = 6
 PATCHES_KEPT = 4          # rivals' looks remembered for the verifier (the first ones confirmed)
 VELOCITY_SMOOTHING = 0.5  # weight of the newest displacement in the velocity estimate
+MAX_SPEED = 0.3           # the velocity is kept under this share of the target's larger side per frame
+# rivals are only taken (created) and a hold only begins while the tracker's confidence on the
+# previous frame was at least this: with the target hidden or lost, a share of its peak says
+# nothing and its motion is unknown
+CLEAR_CONFIDENCE = 0.25
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,7 @@ class Distractors:
         self.looks: list[np.ndarray] = []    # verifier patches of rivals, kept when their track is gone
         self.coasting = 0
         self.path: np.ndarray | None = None  # the target's predicted position while held
+        self.confidence = 1.0                # the tracker's confidence on the last frame (it sets it)
 
     def relocated(self) -> None:
         """The target jumped (re-acquisition): its motion starts again, the rivals stay."""
@@ -188,39 +195,46 @@ class Distractors:
 
         ``peaks`` are this frame's response peaks, ``center`` and ``size`` the target before the
         frame, ``redecode(cell)`` decodes again with the choice limited to the cells around
-        ``cell`` (row, col) and returns the new centre. While a confirmed rival is near the
-        target's predicted position (engaged), or the decoder went nearer a rival's prediction
-        than the target's, the choice is limited to the target's own peak on its predicted path;
-        with no such peak (the two merged, or the rival in front) the target coasts on its
-        prediction, size kept. At most ``coast_frames`` frames in a row; meanwhile the target's
-        velocity is held. Returns (the new centre, or None when the decoder's choice stands;
-        figures)."""
+        ``cell`` (row, col) and returns the new centre. A confirmed rival predicted close to the
+        target's predicted position is engaged: meanwhile the target's velocity is held and its
+        predicted path follows that velocity, not the boxes. When the decoder goes
+        nearer a rival's prediction than the target's, or is pulled towards an engaged rival by
+        more than ``HELD`` of the target's size, the choice is limited to the target's own peak
+        on its predicted path; with no such peak (the two merged, or the rival in front) the
+        target coasts on its prediction, size kept. All this for at most ``coast_frames`` frames
+        in a row. Returns (the new centre, or None when the decoder's choice stands; figures)."""
         if not self.settings.enabled:
             return None, RivalFigures()
         side = max(float(size[0]), float(size[1]), 1.0)
-        # while held, the path follows the motion model alone, not the boxes near it
         path = self.path if self.coasting and self.path is not None else np.asarray(center, float)
         predicted = path + self.velocity
         chosen = np.asarray(choice, float)
-        engaged = any(np.hypot(*(rival.predicted - predicted)) < ENGAGED * side for rival in self.confirmed_rivals)
+        engaged = min(self.confirmed_rivals, key=lambda r: float(np.hypot(*(r.predicted - predicted))), default=None)
+        if engaged is not None and np.hypot(*(engaged.predicted - predicted)) >= ENGAGED * side:
+            engaged = None
         claimant = self._claimant(chosen, predicted, side)
-        gated = (engaged or claimant is not None) and self.coasting < self.settings.coast_frames
-        own = None
-        if gated:
-            self.coasting += 1
-            own = self._own_peak(peaks, predicted, side)
-            redecoded = np.asarray(redecode(own.cell), float) if own is not None else predicted
-            if np.hypot(*(redecoded - predicted)) > HELD * side:    # pulled off its path: coast
-                own, redecoded = None, predicted
-            chosen, self.path = redecoded, predicted
-        else:
+        may_hold = (self.coasting > 0 or self.confidence >= CLEAR_CONFIDENCE) and \
+            self.coasting < self.settings.coast_frames
+        if not may_hold or (engaged is None and claimant is None):
             if claimant is not None:    # held too long: the rival's path was the target's; forget it
                 self.rivals.remove(claimant)
-            self.coasting = 0 if not engaged else self.coasting
+            self.coasting, self.path = 0, None
             step = chosen - np.asarray(center, float)
-            self.velocity = (1 - VELOCITY_SMOOTHING) * self.velocity + VELOCITY_SMOOTHING * step
-        figures = self._observe(peaks, chosen, side)
-        return (tuple(float(v) for v in chosen) if gated else None), _with(figures, gated, own is None)
+            self.velocity = _capped((1 - VELOCITY_SMOOTHING) * self.velocity + VELOCITY_SMOOTHING * step,
+                                    MAX_SPEED * side)
+            return None, _with(self._observe(peaks, chosen, side), False, False)
+        self.coasting += 1
+        rival = claimant or engaged
+        if claimant is None and not _pulled(chosen, predicted, rival, side):
+            self.path = predicted       # engaged, the decoder on the target's side: it stands, the
+            return None, _with(self._observe(peaks, chosen, side), False, False)  # path keeps to the motion
+        own = self._own_peak(peaks, predicted, side)
+        redecoded = np.asarray(redecode(own.cell), float) if own is not None else predicted
+        if own is not None and (_pulled(redecoded, predicted, rival, side) or
+                                np.hypot(*(redecoded - predicted)) > 2 * HELD * side):
+            own, redecoded = None, predicted     # its own peak is pulled off its path too: coast
+        chosen, self.path = redecoded, predicted
+        return tuple(float(v) for v in chosen), _with(self._observe(peaks, chosen, side), True, own is None)
 
     def _claimant(self, chosen: np.ndarray, predicted: np.ndarray, side: float) -> RivalTrack | None:
         """The confirmed rival whose prediction the choice is nearer than the target's, if any."""
@@ -258,8 +272,9 @@ class Distractors:
             else:
                 apart.append(peak)
         reference = target_peak if target_peak is not None else (peaks[0].score if peaks else 0.0)
-        rivals_seen = [p for p in apart if reference > 0 and p.score >= self.settings.rival_ratio * reference]
-        self._associate(rivals_seen, reference, side)
+        clear = target_peak is not None and self.confidence >= CLEAR_CONFIDENCE
+        rivals_seen = [p for p in apart if clear and p.score >= self.settings.rival_ratio * reference]
+        self._associate(rivals_seen, reference, side, clear, target)
         confirmed = self.confirmed_rivals
         seen = [r.score for r in confirmed if r.missed == 0]
         ratio = max(seen, default=0.0)
@@ -268,7 +283,8 @@ class Distractors:
                             target_share=float(1.0 / (1.0 + ratio)),
                             target_peak=target_peak if confirmed else None)
 
-    def _associate(self, observed: list[Peak], reference: float, side: float) -> None:
+    def _associate(self, observed: list[Peak], reference: float, side: float, create: bool,
+                   target: np.ndarray) -> None:
         for rival in self.rivals:
             rival.missed += 1
         free = list(self.rivals)
@@ -278,14 +294,20 @@ class Distractors:
             if match is not None and np.hypot(*(position - match.predicted)) < GATE * side + np.hypot(*match.velocity):
                 free.remove(match)
                 step = position - match.center
-                match.velocity = (1 - VELOCITY_SMOOTHING) * match.velocity + VELOCITY_SMOOTHING * step
+                match.velocity = _capped((1 - VELOCITY_SMOOTHING) * match.velocity + VELOCITY_SMOOTHING * step,
+                                         MAX_SPEED * side)
                 match.center, match.hits, match.missed = position, match.hits + 1, 0
                 match.score = peak.score / reference
-            elif len(self.rivals) < MAX_RIVALS:
+            elif create and len(self.rivals) < MAX_RIVALS:
                 self.rivals.append(RivalTrack(position, score=peak.score / reference, missed=0))
         for rival in free:
             rival.center = rival.predicted
-        self.rivals = [r for r in self.rivals if r.missed <= RIVAL_PATIENCE]
+
+        def kept(rival: RivalTrack) -> bool:
+            hidden = np.hypot(*(rival.center - target)) < SAME_OBJECT * side   # merged with the target
+            return rival.missed <= (RIVAL_PATIENCE if hidden else UNSEEN_APART)
+
+        self.rivals = [r for r in self.rivals if kept(r)]
 
     # --------------------------------------------------------------- candidates taken elsewhere
     def remember_looks(self, frame: np.ndarray, size, patch_of: Callable[[np.ndarray, tuple], np.ndarray]) -> None:
@@ -316,6 +338,21 @@ class Distractors:
                 return (f"it looks more like a known look-alike (verifier {max(rivals):.2f}) than like the "
                         f"target ({target:.2f})")
         return ""
+
+
+def _pulled(position: np.ndarray, predicted: np.ndarray, rival: RivalTrack, side: float) -> bool:
+    """Whether ``position`` lies more than HELD x side from the prediction towards the rival, or
+    in any direction while the two overlap (the response of the pair is one blob then)."""
+    towards = rival.predicted - predicted
+    distance = float(np.hypot(*towards))
+    if distance < SAME_OBJECT * side:
+        return bool(np.hypot(*(position - predicted)) > HELD * side)
+    return float(np.dot(position - predicted, towards / distance)) > HELD * side
+
+
+def _capped(velocity: np.ndarray, limit: float) -> np.ndarray:
+    speed = float(np.hypot(*velocity))
+    return velocity if speed <= limit else velocity * (limit / speed)
 
 
 def _with(figures: RivalFigures, gated: bool, on_prediction: bool) -> RivalFigures:

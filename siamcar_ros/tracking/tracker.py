@@ -471,6 +471,7 @@ class SiamCARTracker:
         confidence, shift, verification = self._confidence(peak, frame, bbox)
         if rivals.rivals and self.verifier is not None:
             self.distractors.remember_looks(frame, size, box_patch)
+        self.distractors.confidence = confidence
         return TrackResult(
             bbox=bbox,
             confidence=confidence * rivals.target_share,
