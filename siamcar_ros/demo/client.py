@@ -23,6 +23,7 @@ NAMESPACE = "demo"
 NODE = f"/{NAMESPACE}/siamcar_tracker"
 IMAGE_TOPIC = f"/{NAMESPACE}/image_raw"
 INIT_TOPIC = f"/{NAMESPACE}/init_bbox"
+CAMERA_INFO_TOPIC = f"/{NAMESPACE}/camera_info"
 START_STAMP_NS = 1_000 * 1_000_000_000
 
 
@@ -36,10 +37,20 @@ class Received:
     score: float
 
 
+@dataclass
+class Bearing:
+    """The bearing ~/status gave for a frame (radians)."""
+
+    stamp_ns: int
+    azimuth: float
+    elevation: float
+
+
 # --------------------------------------------------------------------------- the node process
 def node_command(args) -> tuple[list[str], bool]:
     """(command, autostarts): through ros2 launch when possible, else the node executable."""
-    overrides = {"image_topic": IMAGE_TOPIC, "init_topic": INIT_TOPIC, "device": "cpu"}
+    overrides = {"image_topic": IMAGE_TOPIC, "init_topic": INIT_TOPIC, "device": "cpu",
+                 "camera_info_topic": CAMERA_INFO_TOPIC}
     if args.checkpoint:
         from siamcar_ros.tracking import BUNDLED_MODELS
         named = args.checkpoint in BUNDLED_MODELS and not Path(args.checkpoint).exists()
@@ -78,7 +89,7 @@ class DemoClient:
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.qos import QoSProfile, ReliabilityPolicy
-        from sensor_msgs.msg import Image
+        from sensor_msgs.msg import CameraInfo, Image
         from vision_msgs.msg import Detection2D
 
         from siamcar_ros.msg import TrackerStatus
@@ -88,6 +99,9 @@ class DemoClient:
         reliable = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
         self.image_pub = self.node.create_publisher(Image, IMAGE_TOPIC, reliable)
         self.init_pub = self.node.create_publisher(Detection2D, INIT_TOPIC, 10)
+        self.camera_info_pub = self.node.create_publisher(CameraInfo, CAMERA_INFO_TOPIC, reliable)
+        self.camera_info_fields: dict | None = None    # set: a CameraInfo goes out with every frame
+        self.bearings: list[Bearing] = []
         self.received: list[Received] = []
         self.last_status = None
         self.messages: list[str] = []
@@ -106,6 +120,8 @@ class DemoClient:
 
     def _on_status(self, msg) -> None:
         self.last_status = msg
+        if msg.has_bearing and msg.latency_ms > 0:
+            self.bearings.append(Bearing(stamp_to_ns(msg.header.stamp), msg.bearing_azimuth, msg.bearing_elevation))
         if msg.message and (not self.messages or self.messages[-1] != msg.message):
             self.messages.append(msg.message)
 
@@ -144,11 +160,13 @@ class DemoClient:
         return future.result()
 
     def publish_frame(self, frame: np.ndarray, stamp_ns: int) -> None:
-        from sensor_msgs.msg import Image
+        from sensor_msgs.msg import CameraInfo, Image
 
         msg = Image(**bgr_to_image_fields(frame))
         msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
         msg.header.frame_id = "demo_camera"
+        if self.camera_info_fields is not None:     # the camera's calibration first, as drivers do
+            self.camera_info_pub.publish(CameraInfo(header=msg.header, **self.camera_info_fields))
         self.image_pub.publish(msg)
 
     def publish_init(self, box_xywh, stamp_ns: int) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 import cv2
@@ -9,6 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .client import DemoClient, Received
+from .footage import NOMINAL_FIELD_OF_VIEW_DEG
 
 
 def boxes_per_frame(stamps: list[int], received: list[Received], first_box) -> tuple[np.ndarray, list]:
@@ -75,7 +77,8 @@ def write_outputs(args, sequence, stamps, client: DemoClient, elapsed: float) ->
     scored[0] = False  # the init frame is given, not tracked
     ious = iou(predicted[scored], sequence.ground_truth[scored])
     auc = float(np.mean(success_curve(ious)))
-    write_success_plot(out / "success.png", ious, auc, f"procedural seed {args.seed}, {len(sequence)} frames")
+    title = (f"procedural seed {args.seed}" if args.source == "procedural" else sequence.name)
+    write_success_plot(out / "success.png", ious, auc, f"{title}, {len(sequence)} frames")
     video = write_video(out / "demo.mp4", sequence, predicted, states, args.rate)
     with open(out / "detections.csv", "w", newline="") as handle:
         table = csv.writer(handle)
@@ -87,6 +90,15 @@ def write_outputs(args, sequence, stamps, client: DemoClient, elapsed: float) ->
     dropped = status.dropped_frames if status else len(stamps) - 1 - len(client.received)
     summary = (f"success AUC {auc:.3f} | {processed / elapsed:.1f} frames/s tracked "
                f"({processed} of {len(stamps) - 1} frames at {args.rate:g} Hz) | dropped frames {dropped}")
+    if client.bearings:
+        last = client.bearings[-1]
+        summary += (f" | bearing on {len(client.bearings)} frames, last: azimuth "
+                    f"{math.degrees(last.azimuth):+.1f} deg, elevation {math.degrees(last.elevation):+.1f} deg "
+                    f"(nominal {NOMINAL_FIELD_OF_VIEW_DEG:g} deg lens)")
+    states_seen = [m for m in client.messages if m.startswith(("target lost", "searching", "target re-acquired",
+                                                                "target found again"))]
+    if states_seen:
+        summary += " | " + "; ".join(m.split(":")[0].split(" (")[0] for m in states_seen)
     (out / "summary.txt").write_text(summary + "\n")
     print(f"wrote {video}, {out / 'success.png'}, {out / 'detections.csv'}, {out / 'summary.txt'}")
     return summary

@@ -32,7 +32,7 @@ class CameraOutputs:
         self._node, self._params, self._report = node, params, report
         self.camera_info_topic = params.camera_info_topic or camera_info_sibling(params.image_topic)
         self.depth_topic = params.depth_topic
-        self._infos, self._depths = StampedCache(), StampedCache()
+        self.infos, self.depths = StampedCache(), StampedCache()   # the last ones received, by stamp
         self._said: set[str] = set()
         self.ray_pub = node.create_lifecycle_publisher(Vector3Stamped, "~/target_ray", 10)
         self.point_pub = node.create_lifecycle_publisher(PointStamped, "~/target_point", 10)
@@ -43,14 +43,14 @@ class CameraOutputs:
         return self.ray_pub, self.point_pub, self.detection_3d_pub
 
     def on_camera_info(self, msg) -> None:
-        self._infos.add(stamp_to_ns(msg.header.stamp), msg)
+        self.infos.add(stamp_to_ns(msg.header.stamp), msg)
 
     def on_depth(self, msg) -> None:
-        self._depths.add(stamp_to_ns(msg.header.stamp), msg)
+        self.depths.add(stamp_to_ns(msg.header.stamp), msg)
 
     def clear(self) -> None:
-        self._infos.clear()
-        self._depths.clear()
+        self.infos.clear()
+        self.depths.clear()
 
     # ------------------------------------------------------------------------- one frame
     def publish(self, header, image_size: tuple[int, int], target: SessionResult, track_id: int,
@@ -75,7 +75,7 @@ class CameraOutputs:
         return geometry
 
     def _model(self, header, image_size, stamp_ns: int, tolerance_ns: int):
-        info = self._infos.nearest(stamp_ns, tolerance_ns) or self._infos.newest()
+        info = self.infos.nearest(stamp_ns, tolerance_ns) or self.infos.newest()
         if info is None:
             self._say_once("no camera_info", f"no CameraInfo received on '{self.camera_info_topic}': the bearing, "
                            "~/target_ray, ~/target_point and ~/detection_3d wait for one")
@@ -91,7 +91,7 @@ class CameraOutputs:
         if not self.depth_topic:
             self._say_once("no depth topic", "depth_topic is empty: no depth, ~/target_point or ~/detection_3d")
             return None
-        msg = self._depths.nearest(stamp_ns, tolerance_ns)
+        msg = self.depths.nearest(stamp_ns, tolerance_ns)
         if msg is None:
             self._report(f"no depth image on '{self.depth_topic}' within {self._params.sync_tolerance_ms:g} ms "
                          "of the frame: no depth for it", header, "warning", True)

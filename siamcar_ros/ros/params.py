@@ -28,7 +28,8 @@ QOS_RELIABILITIES = ("best_effort", "reliable")
 STAMP_POLICIES = ("auto", "header", "arrival")
 TRACKING_HYPER_PARAMETERS = ("penalty_k", "window_influence", "lr")
 __all__ = ["GROUPS", "NODE_SETTINGS", "NodeParameters", "ParameterError", "SETTINGS_BY_NAME", "build_tracker_params",
-           "descriptor_fields", "distractor_settings", "session_settings", "tracker_param_overrides", "validate_parameters", "when"]
+           "descriptor_fields", "distractor_settings", "session_settings", "tracker_param_overrides",
+           "validate_parameters", "when"]
 
 
 def _device_error(device: str) -> str | None:
@@ -98,7 +99,8 @@ INTERFACE_SETTINGS: tuple[Setting, ...] = (
     Setting("depth_topic", "", "depth image aligned to the colour image (16UC1 mm or 32FC1 m): the target's "
             "depth (~/status), ~/target_point and ~/detection_3d", CONFIGURE, unset="",
             unset_means="empty = no depth"),
-    Setting("sync_tolerance_ms", 20.0, "a CameraInfo or depth image matches a frame stamped within this",
+    Setting("sync_tolerance_ms", 50.0, "a CameraInfo or depth image matches a frame stamped within this "
+            "(the default takes the previous depth image at 30 Hz when the frame's own comes after it)",
             low=0.0, unit="ms"),
     Setting("depth_region", 0.5, "share of the box's width and height, around its centre, whose median "
             "depth is the target's", low=0.0, high=1.0, low_open=True),

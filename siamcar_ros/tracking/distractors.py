@@ -21,8 +21,8 @@ Per frame it reports ``RivalFigures``: the strongest rival's score as a share of
 evidence, ``target_share = t / (t + r)`` normalised to 1 without a rival (0.5 for a rival as
 strong as the target), by which the tracker's confidence is multiplied. The session asks
 ``refuses`` before a re-detection or a switch takes a candidate: one near a rival's predicted
-position, or that the box verifier finds more like a remembered rival than like the target, is
-refused. With no rival in sight nothing changes: the decoder's choice stands as it is.
+position, or that the box verifier finds clearly more like a remembered rival than like the
+target, is refused. With no rival in sight nothing changes: the decoder's choice stands as it is.
 """
 from __future__ import annotations
 
@@ -69,6 +69,9 @@ UNSEEN_APART = 3          # frames a rival unseen away from the target is kept (
 CONFIRMED_HITS = 2        # frames a rival must be seen before it counts
 MAX_RIVALS = 6
 PATCHES_KEPT = 4          # rivals' looks remembered for the verifier (the first ones confirmed)
+# a candidate is refused by its look only when the verifier finds it this much more like a
+# remembered rival than like the target (an exact or re-lit copy looks as much like either)
+LOOK_MARGIN = 0.1
 VELOCITY_SMOOTHING = 0.5  # weight of the newest displacement in the velocity estimate
 MAX_SPEED = 0.3           # the velocity is kept under this share of the target's larger side per frame
 # rivals are only taken (created) and a hold only begins while the tracker's confidence on the
@@ -323,7 +326,7 @@ class Distractors:
     def refuses(self, center, size, likeness: Callable[[list[np.ndarray]], tuple[float, list[float]]] | None) -> str:
         """Why a candidate at ``center`` (image pixels) of ``size`` must not be taken for the
         target, or '' when it may: it sits where a rival is predicted, or the verifier finds it
-        more like a remembered rival than like the target. ``likeness(patches)`` returns the
+        clearly (LOOK_MARGIN) more like a remembered rival than like the target. ``likeness(patches)`` returns the
         verifier's P(same) of the candidate against the target and against each patch."""
         if not self.settings.enabled:
             return ""
@@ -334,7 +337,7 @@ class Distractors:
                 return "it is where a known look-alike is"
         if self.looks and likeness is not None:
             target, rivals = likeness(self.looks)
-            if max(rivals) > target:
+            if max(rivals) > target + LOOK_MARGIN:
                 return (f"it looks more like a known look-alike (verifier {max(rivals):.2f}) than like the "
                         f"target ({target:.2f})")
         return ""
