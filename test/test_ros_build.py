@@ -133,6 +133,9 @@ def test_tracker_status_has_the_agreed_fields_and_types():
         "bbox_x": "float", "bbox_y": "float", "bbox_width": "float", "bbox_height": "float",
         "image_width": "uint32", "image_height": "uint32",
         "target_offset_x": "float", "target_offset_y": "float", "target_area_fraction": "float",
+        "rivals": "uint32", "rival_ratio": "float", "ambiguous": "boolean",
+        "has_bearing": "boolean", "bearing_azimuth": "float", "bearing_elevation": "float",
+        "has_depth": "boolean", "target_depth_m": "float",
         "latency_ms": "float", "tracker_ms": "float",
         "processed_frames": "uint64", "dropped_frames": "uint64", "message": "string",
     }
