@@ -1,6 +1,7 @@
-"""Compiled search branch: torch.export and ONNX Runtime track like eager PyTorch; TensorRT
-without CUDA and a missing ONNX Runtime fall back to eager PyTorch, saying so; auto takes ONNX
-Runtime on the CPU; unknown names are refused."""
+"""Compiled networks: torch.export's search branch and ONNX Runtime's whole-step graph track
+like eager PyTorch; TensorRT without CUDA, a missing ONNX Runtime and a step graph that fails
+to build fall back to eager PyTorch, saying so; auto takes ONNX Runtime on the CPU; unknown
+names are refused."""
 import logging
 
 import numpy as np
@@ -13,6 +14,7 @@ from siamcar_ros.tracking import SiamCARTracker, load_tracker
 from siamcar_ros.tracking import accelerate
 from siamcar_ros.tracking.accelerate import ACCELERATORS, build_search_extractor
 from siamcar_ros.tracking.precision import tensorrt_available
+from siamcar_ros.tracking.step_graph import stacked_maps
 from tracking_support import procedural_clip, track_boxes
 
 CPU_ONLY = not torch.cuda.is_available()
@@ -30,7 +32,9 @@ def test_accelerated_search_branch_tracks_like_eager_pytorch(frames_and_box, acc
     accelerated = load_tracker("fast", device="cpu", accelerator=accelerator)
     assert eager.acceleration.kind == "none" and eager.acceleration.extractor is None
     assert accelerated.acceleration.kind == accelerator
-    assert f"{accelerator} search branch on cpu" in accelerated.acceleration.note
+    part = "whole step (search branch, correlation, head) in one graph" if accelerator == "onnxruntime" \
+        else "search branch"
+    assert f"{part} on cpu" in accelerated.acceleration.note
     boxes_eager = track_boxes(eager, frames, box)
     boxes_accelerated = track_boxes(accelerated, frames, box)
     assert np.abs(boxes_eager - boxes_accelerated).max() < 1e-2
@@ -64,17 +68,49 @@ def test_tensorrt_without_cuda_falls_back_to_eager_with_a_warning(frames_and_box
     assert np.all(np.isfinite(track_boxes(tracker, frames[:5], box)))
 
 
-def test_onnxruntime_branch_of_a_mobilenet_gives_the_eager_features():
+def test_onnxruntime_step_of_a_mobilenet_gives_the_eager_maps():
     model = build_model("mobilenetv2", neck_channels=16, head_channels=16, head_num_convs=1,
                         backbone_outputs=[2, 4]).eval()
     acceleration = build_search_extractor(model, "onnxruntime", torch.device("cpu"))
-    crop = torch.rand(1, 3, 255, 255, generator=torch.Generator().manual_seed(1)) * 255
+    assert acceleration.extractor is None and acceleration.step is not None
+    generator = torch.Generator().manual_seed(1)
+    crop = torch.rand(1, 3, 255, 255, generator=generator) * 255
     with torch.no_grad():
-        expected = model.search_features(crop)
-    produced = acceleration.extractor(crop)
-    assert [tuple(p.shape) for p in produced] == [(1, 16, 31, 31)] * 2
-    for a, b in zip(produced, expected):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-3)
+        template = model.template(torch.rand(1, 3, 127, 127, generator=generator) * 255)
+        expected = stacked_maps(model.track(crop, template)).numpy()
+    produced = acceleration.step(crop, template)
+    assert produced.shape == (6, model.score_size, model.score_size)
+    np.testing.assert_allclose(produced, expected, rtol=1e-4, atol=1e-3)
+
+
+def test_the_default_model_runs_its_whole_step_and_verifier_in_onnxruntime(frames_and_box):
+    frames, box = frames_and_box
+    eager = load_tracker("default", device="cpu", accelerator="none")
+    accelerated = load_tracker("default", device="cpu")
+    assert accelerated.acceleration.kind == "onnxruntime" and accelerated.acceleration.step is not None
+    assert "box verifier in ONNX Runtime" in accelerated.acceleration.note
+    assert "box verifier" not in eager.acceleration.note
+    eager.init(frames[0], box)
+    accelerated.init(frames[0], box)
+    for frame in frames[1:]:
+        expected, produced = eager.track(frame), accelerated.track(frame)
+        assert np.abs(np.array(expected.bbox) - np.array(produced.bbox)).max() < 1e-2
+        assert abs(expected.confidence - produced.confidence) < 1e-3
+        assert abs(expected.verification - produced.verification) < 1e-4
+
+
+def test_a_step_graph_that_fails_to_build_falls_back_to_eager_with_a_warning(monkeypatch, caplog):
+    from siamcar_ros.tracking import step_graph
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("no exporter for this layer")
+
+    monkeypatch.setattr(step_graph.OnnxRuntimeStep, "__init__", refuse)
+    with caplog.at_level(logging.WARNING, logger="siamcar_ros.tracking.accelerate"):
+        tracker = load_tracker("fast", device="cpu", accelerator="onnxruntime")
+    assert tracker.acceleration.kind == "none" and tracker.acceleration.step is None
+    assert ("accelerator 'onnxruntime' failed to compile the whole step: RuntimeError: no exporter "
+            "for this layer; using eager PyTorch") in caplog.text
 
 
 def test_missing_onnxruntime_falls_back_to_eager_with_a_warning(monkeypatch, caplog):

@@ -75,6 +75,27 @@ def test_the_bundled_verifier_tells_the_target_from_its_look_alikes():
     assert (same[:, None] > other[None, :]).mean() > 0.85
 
 
+def test_the_verifier_answers_the_same_from_onnxruntime_for_any_number_of_boxes(monkeypatch):
+    frame = _textured(3)
+    reference = box_patch(frame, (40, 32, 64, 48))
+    candidates = [box_patch(frame, (40 + 9 * k, 32, 64, 48)) for k in range(5)]
+    eager = load_verifier(BUNDLED_VERIFIER)
+    accelerated = load_verifier(BUNDLED_VERIFIER)
+    assert accelerated.run_in_onnxruntime() == "box verifier in ONNX Runtime"
+    for count in (1, 2, 5):
+        np.testing.assert_allclose(accelerated.probability(reference, candidates[:count]),
+                                   eager.probability(reference, candidates[:count]), atol=1e-5)
+    # the session answers, not the module: changing the module's weights does not reach it
+    with torch.no_grad():
+        accelerated.classifier.bias.add_(5.0)
+    np.testing.assert_allclose(accelerated.probability(reference, candidates[:2]),
+                               eager.probability(reference, candidates[:2]), atol=1e-5)
+    # without ONNX Runtime it stays eager and says so
+    from siamcar_ros.tracking import accelerate
+    monkeypatch.setattr(accelerate, "onnxruntime_available", lambda: False)
+    assert "eager PyTorch (onnxruntime is not installed)" in eager.run_in_onnxruntime()
+
+
 def test_the_verifier_joins_the_confidence_and_its_weight_is_checked():
     sequence = generate_sequence(1000001013, attributes=["similar_distractors"])
     first, later = sequence.frames[0], sequence.frames[5]

@@ -68,14 +68,14 @@ class ExportedModel:
 
 
 def export_module(module: nn.Module, inputs: tuple, target, input_names: list[str],
-                  output_names: list[str] | None = None) -> None:
+                  output_names: list[str] | None = None, dynamic_axes: dict | None = None) -> None:
     """``torch.onnx.export`` as every export here does it (TorchScript exporter, ``ONNX_OPSET``)
     into ``target``: a path or a binary file-like object."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # the exporter's notes on traced size checks
         torch.onnx.export(module, inputs, target if hasattr(target, "write") else str(target),
                           dynamo=False, opset_version=ONNX_OPSET, input_names=input_names,
-                          output_names=output_names)
+                          output_names=output_names, dynamic_axes=dynamic_axes)
 
 
 def _relative_difference(produced: list[np.ndarray], expected: list[torch.Tensor]) -> float:

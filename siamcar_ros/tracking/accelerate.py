@@ -1,9 +1,11 @@
-"""Compiled search-branch feature extractors: TensorRT on CUDA where installed, ONNX Runtime on
-the CPU, torch.export anywhere.
+"""Compiled networks for the tracking step: the whole step in one ONNX Runtime graph on the CPU
+(the default), or the search branch compiled by TensorRT on CUDA or by torch.export anywhere.
 
-The search crop's backbone + neck is nearly all of a frame's work and its input shape never
-changes (1 x 3 x 255 x 255), so it is the part worth compiling; the template branch (run once
-per init) and the cross-correlation head (its template changes per target) stay eager.
+A frame's network input never changes shape (a 1 x 3 x 255 x 255 search crop, template
+features fixed per target), so it is worth compiling. ONNX Runtime takes the whole step:
+search branch, correlation and head in one graph with the template features as inputs
+(``step_graph.py``); the other accelerators compile the search branch (backbone + neck) and
+leave the correlation and head eager. The template branch runs once per init and stays eager.
 
 ``accelerator`` values:
 
@@ -11,11 +13,14 @@ per init) and the cross-correlation head (its template changes per target) stay 
 - ``"export"``: the extractor captured as one ``torch.export`` graph (any device; no Python
   module dispatch per layer, and the graph TensorRT's own front end starts from).
 - ``"tensorrt"``: ``torch_tensorrt.compile`` (CUDA only, fp16 when the tracker runs in half).
-- ``"onnxruntime"``: the branch exported to ONNX in memory and run by an ONNX Runtime session
-  (CPU; fp32). Depth-wise convolutions, MobileNetV2's main cost, run about 3x faster there
-  than in eager PyTorch on these CPUs (``benchmarks/bench_accelerator.py``).
-- ``"onnxruntime"`` on CUDA: the same, with ONNX Runtime's CUDA execution provider where the
-  installed build has it (``onnxruntime-gpu``).
+- ``"onnxruntime"``: the whole step (search branch, correlation, head and the softmax the
+  tracker reads) exported to ONNX in memory and run by one ONNX Runtime session (CPU; fp32).
+  Depth-wise convolutions and the head's small layers run several times faster there than in
+  eager PyTorch on these CPUs (``benchmarks/bench_accelerator.py``). ONNX Runtime's own static
+  int8 of this graph was slower than its fp32 here and moved the maps by up to half their
+  range, so int8 is the ``compile`` path's (docs/benchmarks.md).
+- ``"onnxruntime"`` on CUDA: the same graph with ONNX Runtime's CUDA execution provider where
+  the installed build has it (``onnxruntime-gpu``).
 - ``"compile"``: ``torch.compile`` (inductor, weights frozen into the graph) of the exported
   branch; the path of the reduced precisions on the CPU: bf16 and int8 (``quantize.py``).
   ResNet-50's network here, one thread: x0.36 of eager fp32 in bf16, x0.22 in int8
@@ -35,7 +40,6 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -66,11 +70,14 @@ class _SearchBranch(nn.Module):
 
 @dataclass(frozen=True)
 class Acceleration:
-    """The extractor in use (None = eager) and a one-line account of how it was chosen."""
+    """What runs the network: ``step`` (the whole step's graph: crop and template features ->
+    the 6 x S x S maps, ``step_graph.py``), else ``extractor`` (the compiled search branch;
+    None for both = eager), and a one-line account of how it was chosen."""
 
     kind: str
     extractor: Callable | None
     note: str
+    step: Callable | None = None
 
 
 def _check_accelerator(name: str) -> str:
@@ -112,29 +119,6 @@ def onnxruntime_session_options():
     options.log_severity_level = 3
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
-
-
-class OnnxRuntimeExtractor:
-    """The search branch as an ONNX Runtime session (CPU, or CUDA where the build has it):
-    tensor in, list of tensors out on the input's device (``onnxruntime_session_options``)."""
-
-    def __init__(self, branch: nn.Module, example: torch.Tensor):
-        import io
-
-        import onnxruntime
-
-        from siamcar_ros.model.onnx_export import export_module
-
-        buffer = io.BytesIO()
-        export_module(branch, (example,), buffer, ["search"])
-        self.session = onnxruntime.InferenceSession(
-            buffer.getvalue(), onnxruntime_session_options(),
-            providers=onnxruntime_providers(example.device))
-
-    def __call__(self, search: torch.Tensor) -> list[torch.Tensor]:
-        array = np.ascontiguousarray(search.detach().float().cpu().numpy())
-        return [torch.from_numpy(out).to(search.device)
-                for out in self.session.run(None, {"search": array})]
 
 
 class CompiledExtractor:
@@ -202,8 +186,6 @@ def _reduced_precision(branch: nn.Module, precision: str, crops: list[torch.Tens
 
 def _compile(kind: str, branch: nn.Module, example: torch.Tensor, half: bool,
              precision: str = "fp32", calibration=None):
-    if kind == "onnxruntime":
-        return OnnxRuntimeExtractor(branch, example)
     if kind == "compile":
         if precision == "fp32":
             return CompiledExtractor(_graph(branch, example))
@@ -306,23 +288,52 @@ def _build(model: nn.Module, accelerator: str, device: torch.device, half: bool,
     if precision != "fp32":
         example = calibration[0]    # reduced precision is checked on a crop, not on noise
     branch = _SearchBranch(model).eval()
+    part = "whole step" if kind == "onnxruntime" else "search branch"
     try:
         with torch.no_grad():
-            compiled = _compile(kind, branch, example, half, precision, calibration)
-            difference = _largest_difference(compiled, branch, example)
+            if kind == "onnxruntime":
+                step = _onnxruntime_step(model, example)
+                compiled, difference = None, step.difference
+            else:
+                step = None
+                compiled = _compile(kind, branch, example, half, precision, calibration)
+                difference = _largest_difference(compiled, branch, example)
     except Exception as error:  # a failed compile must not stop tracking
         first = str(error).splitlines()[0] if str(error) else ""
-        return _fallback(requested, f"accelerator {kind!r} failed to compile the search branch: "
+        return _fallback(requested, f"accelerator {kind!r} failed to compile the {part}: "
                                     f"{type(error).__name__}: {first}", precision)
     tolerance = TOLERANCES["half" if half else precision]
     if not difference <= tolerance:
         return _fallback(requested, f"accelerator {kind!r} output differs from eager PyTorch by "
                                     f"{difference:.2e} (relative; allowed {tolerance:.0e})",
                          precision)
-    label = f"{kind} {precision}" if kind == "compile" else kind
-    note = f"{label} search branch on {device} (max relative difference {difference:.1e})"
+    if step is not None:
+        note = (f"onnxruntime {precision} whole step (search branch, correlation, head) in one graph "
+                f"on {device} (max relative difference {difference:.1e})")
+    else:
+        label = f"{kind} {precision}" if kind == "compile" else kind
+        note = f"{label} search branch on {device} (max relative difference {difference:.1e})"
     LOGGER.info(note)
-    return Acceleration(kind, compiled, note)
+    return Acceleration(kind, compiled, note, step)
+
+
+def _onnxruntime_step(model: nn.Module, example: torch.Tensor):
+    """The step graph (``step_graph.py``), with ``difference``: its
+    largest relative difference to eager PyTorch per map (foreground, centre-ness, distances) on
+    ``example`` against the template features of a random crop."""
+    from .step_graph import OnnxRuntimeStep, StepNetwork
+
+    size = int(model.template_size)
+    generator = torch.Generator().manual_seed(0)
+    template_crop = (torch.rand(1, 3, size, size, generator=generator) * 255).to(example.device)
+    template = list(model.template(template_crop))
+    step = OnnxRuntimeStep(model, example, template)
+    expected = StepNetwork(model).eval()(example, *template)
+    produced = torch.from_numpy(step(example, template))
+    groups = ((0, 1), (1, 2), (2, expected.size(0)))
+    step.difference = largest_relative_difference([produced[a:b] for a, b in groups],
+                                                  [expected[a:b] for a, b in groups])
+    return step
 
 
 def _automatic_choice(device: torch.device, precision: str = "fp32") -> str:

@@ -27,6 +27,8 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
+from siamcar_ros.model.fold import fold_batchnorm
+
 from .accelerate import Acceleration, build_search_extractor
 from .crop import (CropWindow, authors_crop, context_side, crop_and_resize, crop_and_resize_host,
                    crop_window, frame_to_tensor)
@@ -36,6 +38,7 @@ from .distractors import Distractors, DistractorSettings, RivalFigures, cell_mas
 from .precision import resolve_half, resolve_precision, select_device
 from .inputs import TrackerInputError, as_bgr_frame, check_box
 from .params import TrackerParams, resolve_tracker_params
+from .step_graph import stacked_maps
 from .verifier import Verifier, box_patch
 
 as_params = resolve_tracker_params   # the name the tracker has always used
@@ -141,6 +144,21 @@ def choose_backend(model, exported, accelerator: str, device: torch.device, half
         acceleration = Acceleration(acceleration.kind, acceleration.extractor,
                                     f"exported network not used ({refused}); {acceleration.note}")
     return None, acceleration
+
+
+def network_maps(model, exported, acceleration: Acceleration, search: torch.Tensor, template) -> np.ndarray:
+    """The 6 x S x S maps (``step_graph.stacked_maps``) of a search crop against the template
+    features, on the host: from the step's graph, the exported files, or the model (its search
+    branch compiled when there is an extractor: the reduced precision's share of the work; the
+    correlation and head stay in fp32, as box offsets of tens of pixels in bfloat16 would move
+    boxes by a fraction of a pixel every frame)."""
+    if acceleration.step is not None:
+        return acceleration.step(search, template)
+    if exported is not None:
+        return stacked_maps(exported.track(search, template)).cpu().numpy()
+    extractor = acceleration.extractor
+    features = model.search_features(search) if extractor is None else list(extractor(search))
+    return stacked_maps(model.track_features(features, template)).cpu().numpy()
 
 
 def debug_maps(maps, decoded: Decoded, scale_z: float, search_side: int) -> dict[str, Any]:
@@ -267,7 +285,8 @@ class SiamCARTracker:
         self.device = select_device(device)
         self.half = resolve_half(half, self.device)
         self.precision = resolve_precision(precision, self.device, accelerator, exported=bool(exported))
-        self.model = model.to(self.device).eval()
+        # BatchNorm folded into its convolutions, in a copy: the caller's model stays as it was
+        self.model = fold_batchnorm(model)[0].to(self.device).eval()
         if self.half:
             self.model.half()
         self.exported, self.acceleration = choose_backend(self.model, exported, accelerator, self.device,
@@ -280,6 +299,9 @@ class SiamCARTracker:
         self._state: TargetGeometry | None = None
         self._pad_value, self._host_pad_value, self._template_features = None, None, None
         self.verifier = verifier.eval() if verifier is not None else None
+        if self.verifier is not None and accelerator != "none":
+            self.acceleration = replace(self.acceleration,
+                                        note=f"{self.acceleration.note}; {self.verifier.run_in_onnxruntime()}")
         self.verifier_reference: np.ndarray | None = None
         self.distractors = Distractors(distractors)
         self.last_timings: dict[str, float] = {}
@@ -433,26 +455,12 @@ class SiamCARTracker:
               host_pad_value: np.ndarray) -> torch.Tensor:
         return model_crop(frame, window, out_size, self.device, self._params.strategy, pad_value, host_pad_value)
 
-    def _search_features(self, search: torch.Tensor) -> list[torch.Tensor]:
-        """Backbone + neck features of a search crop: the reduced precision's share of the work.
-        The correlation and the head stay in fp32: box offsets of tens of pixels in bfloat16
-        (8 significant bits) would move boxes by a fraction of a pixel every frame."""
-        extractor = self.acceleration.extractor
-        return self.model.search_features(search) if extractor is None else list(extractor(search))
-
     def _to_model_dtype(self, crop: torch.Tensor) -> torch.Tensor:
         return crop.half() if self.half else crop
 
     def _run_network(self, search: torch.Tensor):
         """Head outputs for the search crop, brought to the host in one copy."""
-        template = self._template_features
-        if self.exported is not None:
-            outputs = self.exported.track(search, template)
-        else:
-            outputs = self.model.track_features(self._search_features(search), template)
-        foreground = torch.softmax(outputs["cls"][0].float(), dim=0)[1:2]
-        stacked = torch.cat([foreground, outputs["cen"][0].float(), outputs["loc"][0].float()])
-        maps = stacked.cpu().numpy()
+        maps = network_maps(self.model, self.exported, self.acceleration, search, self._template_features)
         return maps[0], maps[1], maps[2:6]
 
     def _advance(self, state, decoded: Decoded, scale_z, return_maps, maps, search_side, frame,

@@ -47,12 +47,50 @@ class Verifier(nn.Module):
 
     @torch.no_grad()
     def probability(self, reference: np.ndarray, candidates: list[np.ndarray]) -> np.ndarray:
-        """P(same object) of each candidate patch (``box_patch``) against the reference patch."""
+        """P(same object) of each candidate patch (``box_patch``) against the reference patch
+        (in ONNX Runtime after ``run_in_onnxruntime``, else eager PyTorch)."""
         if not candidates:
             return np.zeros(0)
         pairs = np.stack([np.concatenate([reference, c], axis=0) for c in candidates])
+        session = getattr(self, "_session", None)
+        if session is not None and not self.training:
+            logits = session.run(None, {"pairs": pairs})[0].astype(np.float64)
+            return 1.0 / (1.0 + np.exp(-logits))
         logits = self(torch.from_numpy(pairs))
         return torch.sigmoid(logits).double().numpy()
+
+    @torch.no_grad()
+    def run_in_onnxruntime(self) -> str:
+        """Answer ``probability`` from an ONNX Runtime session of this network (about 2.5x
+        faster than eager on one CPU core: its five convolutions are small), checked against
+        eager PyTorch on random pairs; any problem leaves it eager. Returns what it did."""
+        import io
+
+        from siamcar_ros.model.onnx_export import export_module
+
+        from .accelerate import onnxruntime_available, onnxruntime_session_options
+
+        self._session = None
+        if not onnxruntime_available():
+            return "box verifier in eager PyTorch (onnxruntime is not installed)"
+        import onnxruntime
+
+        pairs = torch.rand(3, 6, VERIFIER_SIZE, VERIFIER_SIZE, generator=torch.Generator().manual_seed(0)) * 2
+        try:
+            buffer = io.BytesIO()
+            export_module(self.eval(), (pairs,), buffer, ["pairs"], ["logits"],
+                          dynamic_axes={"pairs": {0: "pairs"}, "logits": {0: "pairs"}})
+            session = onnxruntime.InferenceSession(buffer.getvalue(), onnxruntime_session_options(),
+                                                   providers=["CPUExecutionProvider"])
+            produced = session.run(None, {"pairs": pairs.numpy()})[0]
+        except Exception as error:  # a verifier that does not export stays eager
+            return f"box verifier in eager PyTorch (ONNX Runtime failed: {type(error).__name__}: {error})"
+        expected = self(pairs).numpy()
+        difference = float(np.abs(produced - expected).max())
+        if not difference <= 1e-3:
+            return f"box verifier in eager PyTorch (ONNX Runtime's logits differ by {difference:.1e})"
+        self._session = session
+        return "box verifier in ONNX Runtime"
 
 
 def box_patch(frame: np.ndarray, bbox_xywh, size: int = VERIFIER_SIZE) -> np.ndarray:
