@@ -1,5 +1,5 @@
 # Two commands a user needs (both set up what they need, and are quick when already set up):
-#   make demo   run the tracking node on a bundled procedural demo with the bundled model
+#   make demo   run the tracking node on bundled real footage with the bundled model
 #   make test   run the test suite
 # scripts/setup_env.sh builds .venv (pinned wheels, ROS 2 Jazzy from PyPI unless a real ROS 2
 # is sourced, vision_msgs when missing, this package with colcon) and writes env.sh.

@@ -105,6 +105,9 @@ class DemoClient:
         self.received: list[Received] = []
         self.last_status = None
         self.messages: list[str] = []
+        self.tracking_started = False
+        self.stale_statuses = 0         # STALE statuses while the demo held a target
+        self.step_ms: list[float] = []  # the node's tracking step per frame (~/status tracker_ms)
         self.node.create_subscription(Detection2D, f"{NODE}/detection", self._on_detection, 100)
         self.node.create_subscription(TrackerStatus, f"{NODE}/status", self._on_status, 100)
         self.executor = SingleThreadedExecutor()
@@ -120,6 +123,12 @@ class DemoClient:
 
     def _on_status(self, msg) -> None:
         self.last_status = msg
+        if msg.state == msg.STALE:
+            self.stale_statuses += 1
+        if "tracking target" in msg.message:
+            self.tracking_started = True
+        if msg.latency_ms > 0:      # a frame's status: the node's step time for it
+            self.step_ms.append(msg.tracker_ms)
         if msg.has_bearing and msg.latency_ms > 0:
             self.bearings.append(Bearing(stamp_to_ns(msg.header.stamp), msg.bearing_azimuth, msg.bearing_elevation))
         if msg.message and (not self.messages or self.messages[-1] != msg.message):
@@ -159,6 +168,23 @@ class DemoClient:
             time.sleep(0.01)
         return future.result()
 
+    @staticmethod
+    def wait_for(condition, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def release_target(self) -> None:
+        """Ask the node to forget the target (~/reset), so it stops expecting frames."""
+        from std_srvs.srv import Trigger
+
+        reset = self.node.create_client(Trigger, f"{NODE}/reset")
+        if reset.wait_for_service(timeout_sec=2.0):
+            self._call(reset, Trigger.Request(), time.monotonic() + 5.0)
+
     def publish_frame(self, frame: np.ndarray, stamp_ns: int) -> None:
         from sensor_msgs.msg import CameraInfo, Image
 
@@ -186,13 +212,15 @@ class DemoClient:
 
 
 def play(client: DemoClient, sequence, rate_hz: float) -> tuple[list[int], float]:
-    """Init on frame 0, then frames 1.. at `rate_hz`; returns (stamps, seconds of playing)."""
+    """Init on frame 0, then, once the node tracks, frames 1.. at `rate_hz`; when the last
+    detection is in (or 3 s on), the target is released (~/reset), as an operator would when
+    the camera stops. Returns (stamps, seconds of playing)."""
     period_ns = int(1e9 / rate_hz)
     stamps = [START_STAMP_NS + i * period_ns for i in range(len(sequence))]
     client.publish_frame(sequence.frames[0], stamps[0])
     time.sleep(0.5)
     client.publish_init(sequence.ground_truth[0], stamps[0])
-    time.sleep(0.5)
+    client.wait_for(lambda: client.tracking_started, 10.0)
     started = next_time = time.monotonic()
     for index in tqdm(range(1, len(sequence)), desc="camera", unit="frame"):
         frame = sequence.frames[index]  # rendered before waiting, so the rate holds
@@ -200,6 +228,7 @@ def play(client: DemoClient, sequence, rate_hz: float) -> tuple[list[int], float
         time.sleep(max(0.0, next_time - time.monotonic()))
         client.publish_frame(frame, stamps[index])
     elapsed = time.monotonic() - started
-    time.sleep(1.5)  # the last detections
+    client.wait_for(lambda: any(r.stamp_ns == stamps[-1] for r in client.received), 3.0)
+    client.release_target()
     return stamps, elapsed
 

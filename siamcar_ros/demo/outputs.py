@@ -90,6 +90,9 @@ def write_outputs(args, sequence, stamps, client: DemoClient, elapsed: float) ->
     dropped = status.dropped_frames if status else len(stamps) - 1 - len(client.received)
     summary = (f"success AUC {auc:.3f} | {processed / elapsed:.1f} frames/s tracked "
                f"({processed} of {len(stamps) - 1} frames at {args.rate:g} Hz) | dropped frames {dropped}")
+    if client.step_ms:
+        summary += f" | step median {float(np.median(client.step_ms)):.1f} ms"
+    summary += f" | STALE statuses {client.stale_statuses}"
     if client.bearings:
         last = client.bearings[-1]
         summary += (f" | bearing on {len(client.bearings)} frames, last: azimuth "

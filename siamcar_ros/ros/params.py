@@ -53,9 +53,12 @@ MODEL_SETTINGS: tuple[Setting, ...] = (
     Setting("exported_network", "", "prefix of exported network files (<prefix>_template/_search .onnx, "
             "or .engine on CUDA) run in place of the PyTorch network; files that cannot be used are "
             "named in the status and PyTorch runs", CONFIGURE, unset="", unset_means="empty = none"),
-    Setting("accelerator", "auto", "the search branch's runtime: auto = TensorRT on CUDA when installed; "
-            "on the CPU compile for bf16/int8, else ONNX Runtime; unavailable -> eager with a warning",
-            CONFIGURE, choices=ACCELERATORS),
+    Setting("accelerator", "auto", "the network's runtime: auto = on the CPU the whole step in one ONNX "
+            "Runtime graph (compile for bf16/int8), TensorRT's search branch on CUDA when installed; "
+            "unavailable -> eager with a warning", CONFIGURE, choices=ACCELERATORS),
+    Setting("threads", 1, "CPU threads of the network (PyTorch and ONNX Runtime), 0 = one per core; 1 "
+            "suits the default network, whose layers are too small to share, on a robot whose other "
+            "processes need the cores", CONFIGURE, low=0, high=256),
 )
 
 TRACKING_SETTINGS: tuple[Setting, ...] = (

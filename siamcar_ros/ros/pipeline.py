@@ -248,6 +248,12 @@ def load_tracker_for(params: NodeParameters, logger):
     from siamcar_ros.device import select_device
 
     device = select_device(params.device)
+    import os
+
+    import torch
+
+    # before the tracker: its ONNX Runtime sessions take torch's count when they are built
+    torch.set_num_threads(params.threads or os.cpu_count() or 1)
     note = f"running on {device}"
     if params.device.startswith("cuda") and device.type != "cuda":
         note = f"device '{params.device}' requested but CUDA is not available: running on cpu"
