@@ -14,6 +14,7 @@ the ratios hold).
 Prints the CPU (model name, whether PyTorch may use AVX-512), the median ms per frame and the
 ratio of each to the reference (NanoTrack when given, else ``search-branch-only``), and the
 default's split into crop, network and the rest (decoding, confidence, verifier, look-alikes).
+With ``--real-clips`` every clip of the set is played (the first 3 frames of each untimed).
 
     python benchmarks/bench_step.py [--real-clips out/realclips] [--frames 200] [--threads 1]
     ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/bench_step.py   # AVX2 only
@@ -85,13 +86,13 @@ def search_branch_only_tracker() -> SiamCARTracker:
     return tracker
 
 
-def clip(real_clips: Path | None, frames: int):
+def clips(real_clips: Path | None, frames: int) -> list[tuple[list, tuple, str]]:
+    """(frames, first box, name) of every real clip, or of one 768x576 procedural sequence."""
     if real_clips is not None:
-        sequence = open_dataset("realclips", real_clips).sequences[0]
-        count = min(frames, len(sequence))
-        return [sequence.read_frame(i) for i in range(count)], tuple(sequence.initial_box), sequence.name
+        return [([sequence.read_frame(i) for i in range(len(sequence))], tuple(sequence.initial_box),
+                 sequence.name) for sequence in open_dataset("realclips", real_clips).sequences]
     sequence = generate_sequence(7, frames, (576, 768))
-    return list(sequence.frames), tuple(float(v) for v in sequence.ground_truth[0]), "procedural seed 7"
+    return [(list(sequence.frames), tuple(float(v) for v in sequence.ground_truth[0]), "procedural seed 7, 768x576")]
 
 
 def main(argv=None) -> int:
@@ -104,7 +105,7 @@ def main(argv=None) -> int:
     import cv2
     cv2.setNumThreads(args.threads)
 
-    frames, box, name = clip(args.real_clips, args.frames)
+    segments = clips(args.real_clips, args.frames)
     trackers = {}
     if nanotrack_configured():
         trackers["nanotrack"] = OpenCVTracker("nanotrack")
@@ -114,26 +115,30 @@ def main(argv=None) -> int:
     trackers["csrt"] = OpenCVTracker("csrt")
     print(f"default: {trackers['default'].acceleration.note}")
     reference = next(iter(trackers))
-    for tracker in trackers.values():
-        tracker.init(frames[0], box)
     seconds: dict[str, list[float]] = {key: [] for key in trackers}
     stages: dict[str, list[float]] = {"crop": [], "network": [], "decode": []}
-    for frame in frames[1:]:
-        for key, tracker in trackers.items():
-            started = time.perf_counter()
-            tracker.track(frame)
-            seconds[key].append(time.perf_counter() - started)
-        for stage, value in trackers["default"].last_timings.items():
-            stages[stage].append(value)
-    print(f"CPU: {cpu_description()}; {args.threads} thread(s); {len(frames) - 1} frames of "
-          f"{frames[0].shape[1]}x{frames[0].shape[0]} ({name}); reference {reference}")
-    base = statistics.median(seconds[reference][5:])
+    for frames, box, _ in segments:
+        for tracker in trackers.values():
+            tracker.init(frames[0], box)
+        for index, frame in enumerate(frames[1:]):
+            for key, tracker in trackers.items():
+                started = time.perf_counter()
+                tracker.track(frame)
+                if index >= 3:      # the first frames of a clip warm the caches up
+                    seconds[key].append(time.perf_counter() - started)
+            for stage, value in trackers["default"].last_timings.items():
+                stages[stage].append(value)
+    counted = len(seconds[reference])
+    names = ", ".join(f"{name} {frames[0].shape[1]}x{frames[0].shape[0]}" for frames, _, name in segments)
+    print(f"CPU: {cpu_description()}; {args.threads} thread(s); {counted} timed frames of {names}; "
+          f"reference {reference}")
+    base = statistics.median(seconds[reference])
     print("| tracker | ms per frame (median) | x reference |")
     print("|---|---|---|")
     for key, values in seconds.items():
-        median = statistics.median(values[5:])
+        median = statistics.median(values)
         print(f"| {key} | {1000 * median:.2f} | {median / base:.2f} |")
-    split = ", ".join(f"{stage} {1000 * statistics.median(values[5:]):.2f} ms" for stage, values in stages.items())
+    split = ", ".join(f"{stage} {1000 * statistics.median(values):.2f} ms" for stage, values in stages.items())
     print(f"default, median per stage: {split} (decode: decoding, confidence, verifier, look-alikes)")
     return 0
 

@@ -152,7 +152,9 @@ def _cubic_weights(positions: np.ndarray, length: int) -> np.ndarray:
         far = ((a * distance - 5 * a) * distance + 8 * a) * distance - 4 * a
         kernel = np.where(distance <= 1, near, np.where(distance < 2, far, 0.0))
         index = np.clip(base + tap, 0, length - 1)
-        np.add.at(weights, (np.arange(len(positions)), index), kernel)
+        # one index per row within a tap, so a plain fancy += adds every weight (taps clipped
+        # onto the same edge sample add up across taps)
+        weights[np.arange(len(positions)), index] += kernel
     return weights
 
 
