@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         for crops, session in searching.items():
             median_step_ms(session, [frame], samples[crops])
     base = statistics.median(samples["tracking"])
-    print(f"{args.checkpoint}, torch threads {args.threads}, {tracking.tracker.acceleration.kind} "
-          f"search branch, median of {args.frames} frames (640x480)")
+    print(f"{args.checkpoint}, torch threads {args.threads}, {tracking.tracker.acceleration.note}; "
+          f"median of {args.frames} frames (640x480)")
     print(f"  tracking step      {base:7.2f} ms   x1.00")
     value = statistics.median(samples["checking"])
     print(f"  doubtful, 1 check  {value:7.2f} ms   x{value / base:.2f} of tracking")

