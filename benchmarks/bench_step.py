@@ -10,6 +10,9 @@ the ratios hold).
 - ``eager``: everything in eager PyTorch (``accelerator="none"``, BatchNorm folded);
 - ``int8`` (with ``--int8``): ``precision="int8"``, the search branch quantized and compiled,
   the correlation and head eager;
+- ``default, session step``: the default inside a ``TrackingSession``, stepped as the node
+  steps it (what the node reports as ``tracker_ms``; with ``--demo`` on the procedural demo's
+  sequence, to set beside the step median in ``make demo``'s summary);
 - OpenCV's NanoTrack when its files are given (``SIAMCAR_NANOTRACK_BACKBONE`` and
   ``SIAMCAR_NANOTRACK_HEAD``), and CSRT.
 
@@ -39,6 +42,7 @@ from siamcar_ros.model import load_checkpoint
 from siamcar_ros.model.onnx_export import export_module
 from siamcar_ros.tracking import BUNDLED_VERIFIER, SiamCARTracker, load_tracker, resolve_checkpoint
 from siamcar_ros.tracking.accelerate import Acceleration, onnxruntime_session_options
+from siamcar_ros.tracking.session import TrackingSession
 from siamcar_ros.tracking.verifier import load_verifier
 
 
@@ -88,8 +92,27 @@ def search_branch_only_tracker() -> SiamCARTracker:
     return tracker
 
 
-def clips(real_clips: Path | None, frames: int) -> list[tuple[list, tuple, str]]:
-    """(frames, first box, name) of every real clip, or of one 768x576 procedural sequence."""
+class SessionStep:
+    """The default in a ``TrackingSession``, stepped as the node steps it (whole-frame checks and
+    extra crops only within half of a 30 Hz frame period): the node's ``tracker_ms``."""
+
+    def __init__(self, tracker):
+        self.session = TrackingSession(tracker)
+
+    def init(self, frame, box):
+        self.session.start(frame, box)
+
+    def track(self, frame):
+        return self.session.step(frame, time.monotonic() + 0.5 / 30.0)
+
+
+def clips(real_clips: Path | None, frames: int, demo: bool) -> list[tuple[list, tuple, str]]:
+    """(frames, first box, name) of every real clip, of the procedural demo's sequence (seed 1,
+    640x480), or of one 768x576 procedural sequence."""
+    if demo:
+        sequence = generate_sequence(seed=1, length=300, size=(480, 640))
+        return [(list(sequence.frames), tuple(float(v) for v in sequence.ground_truth[0]),
+                 "the procedural demo's sequence (seed 1)")]
     if real_clips is not None:
         return [([sequence.read_frame(i) for i in range(len(sequence))], tuple(sequence.initial_box),
                  sequence.name) for sequence in open_dataset("realclips", real_clips).sequences]
@@ -103,12 +126,15 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch / ONNX Runtime / OpenCV threads")
     parser.add_argument("--real-clips", type=Path, default=None, help="a real-clip root (every clip is played)")
     parser.add_argument("--int8", action="store_true", help="also the default with precision int8")
+    parser.add_argument("--demo", action="store_true",
+                        help="the sequence of `make demo --source procedural`, to set the node's step "
+                             "time (its summary) beside the session row")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     import cv2
     cv2.setNumThreads(args.threads)
 
-    segments = clips(args.real_clips, args.frames)
+    segments = clips(args.real_clips, args.frames, args.demo)
     trackers = {}
     if nanotrack_configured():
         trackers["nanotrack"] = OpenCVTracker("nanotrack")
@@ -120,6 +146,7 @@ def main(argv=None) -> int:
 
         trackers["int8"] = load_tracker("default", device="cpu", precision="int8", calibration=calibration_crops)
     trackers["csrt"] = OpenCVTracker("csrt")
+    trackers["default, session step"] = SessionStep(load_tracker("default", device="cpu"))
     print(f"default: {trackers['default'].acceleration.note}")
     reference = next(iter(trackers))
     seconds: dict[str, list[float]] = {key: [] for key in trackers}
