@@ -86,6 +86,85 @@ def test_with_only_the_rival_in_view_the_target_coasts_then_lets_go_after_coast_
     assert not distractors.confirmed_rivals         # and the rival it had taken is forgotten
 
 
+def test_a_rival_merged_into_the_target_stays_engaged_and_the_target_keeps_its_path():
+    """A look-alike walks into the target from the right and the two make one blob: it is not
+    seen apart, its prediction (a velocity from jittery peaks) drifts off, yet it stays engaged,
+    the target coasts on its own motion through the blob, the step off the held path is not
+    taken for motion, and the rival is picked up again when the two part."""
+    distractors = Distractors()
+    target, rival = np.array([100.0, 100.0]), np.array([180.0, 100.0])
+    for _ in range(6):      # the target walks right at 2 px a frame, the look-alike left at 3
+        new_target, new_rival = target + (2.0, 0.0), rival + (-3.0, 0.0)
+        _, figures = distractors.choose([Peak(0.8, (7, 7), tuple(new_target)), Peak(0.7, (7, 12), tuple(new_rival))],
+                                        tuple(new_target), tuple(target), SIZE, lambda cell: None)
+        target, rival = new_target, new_rival
+    assert len(distractors.confirmed_rivals) == 1 and not figures.engaged
+    blob = tuple((target + rival) / 2)
+    held = []
+    for frame in range(20):  # one peak between the two: the decoder takes the blob's middle
+        centre, figures = distractors.choose([Peak(0.9, (7, 9), blob)], blob, tuple(target), SIZE,
+                                             lambda cell: blob)
+        if frame >= 2:
+            assert figures.engaged and centre is not None
+            held.append(centre[0])
+        target = np.asarray(centre if centre is not None else blob)
+    assert distractors.confirmed_rivals[0].merged       # unseen inside the blob: kept
+    # on its own path at its own speed, or on its own peak when that lies within 5 px of it
+    path = held[0] + distractors.velocity[0] * np.arange(len(held))
+    assert abs(distractors.velocity[0] - 2.0) < 0.05 and np.abs(np.asarray(held) - path).max() <= 0.5 * 0.25 * 40 + 0.5
+    # they part: the look-alike's peak comes back left of the target, off its prediction, and
+    # the decoder's choice on the target's side stands; the correction is no motion
+    apart = target + (2.0, 0.0)
+    rival_now = distractors.confirmed_rivals[0].predicted - (10.0, 0.0)
+    assert np.hypot(*(rival_now - apart)) > 40
+    centre, figures = distractors.choose([Peak(0.8, (7, 7), tuple(apart)), Peak(0.75, (7, 3), tuple(rival_now))],
+                                         tuple(apart), tuple(target), SIZE, lambda cell: tuple(apart))
+    assert distractors.confirmed_rivals and not distractors.confirmed_rivals[0].merged
+    assert np.hypot(*(distractors.confirmed_rivals[0].center - rival_now)) < 1.0
+    assert abs(distractors.velocity[0] - 2.0) < 0.5
+
+
+def test_a_jerky_target_is_not_held_on_its_motion_model_through_a_merge():
+    """With a shaken camera (the target's steps far from its velocity) the motion model says
+    little: a look-alike merging with it neither holds its path nor its size."""
+    distractors = Distractors()
+    target, rival = np.array([100.0, 100.0]), np.array([160.0, 100.0])
+    for frame in range(8):
+        new_target = target + ((12.0 if frame % 2 else -10.0), 0.0)
+        distractors.choose([Peak(0.8, (7, 7), tuple(new_target)), Peak(0.7, (7, 12), tuple(rival))],
+                           tuple(new_target), tuple(target), SIZE, lambda cell: None)
+        target = new_target
+    assert distractors.unsteady > 0.06 and distractors.confirmed_rivals
+    rival_track = distractors.confirmed_rivals[0]
+    rival_track.center, rival_track.velocity = target.copy(), np.zeros(2)
+    rival_track.merged, rival_track.missed = True, 1
+    centre, figures = distractors.choose([Peak(0.9, (7, 9), tuple(target))], tuple(target + (3.0, 0.0)),
+                                         tuple(target), SIZE, lambda cell: tuple(target))
+    assert not figures.engaged
+
+
+def test_a_rival_unseen_away_from_the_target_has_gone_after_a_few_frames():
+    distractors = Distractors()
+    confirmed_rival_at(distractors, (180.0, 100.0))
+    for _ in range(4):
+        distractors.choose([Peak(0.8, (7, 7), (100.0, 100.0))], (100.0, 100.0), (100.0, 100.0), SIZE,
+                           lambda cell: None)
+    assert not distractors.rivals
+
+
+def test_a_rivals_look_the_verifier_cannot_tell_from_the_targets_is_not_kept():
+    distractors = Distractors()
+    confirmed_rival_at(distractors, (160.0, 100.0))
+    frame = np.zeros((200, 240, 3), np.uint8)
+    patch = lambda frame, box: np.ones((3, 8, 8), np.float32)      # noqa: E731
+    distractors.remember_looks(frame, SIZE, patch, like_target=lambda look: 0.9)    # a copy
+    assert not distractors.looks and distractors.confirmed_rivals[0].looked
+    other = Distractors()
+    confirmed_rival_at(other, (160.0, 100.0))
+    other.remember_looks(frame, SIZE, patch, like_target=lambda look: 0.2)         # another object
+    assert len(other.looks) == 1
+
+
 def test_disabled_it_changes_nothing():
     distractors = Distractors(DistractorSettings(enabled=False))
     centre, figures = distractors.choose([Peak(0.9, (7, 12), (160.0, 100.0))], (160.0, 100.0), (100.0, 100.0), SIZE,

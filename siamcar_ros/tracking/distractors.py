@@ -72,7 +72,16 @@ PATCHES_KEPT = 4          # rivals' looks remembered for the verifier (the first
 # a candidate is refused by its look only when the verifier finds it this much more like a
 # remembered rival than like the target (an exact or re-lit copy looks as much like either)
 LOOK_MARGIN = 0.1
+LOOK_DISTINCT = 0.5       # a rival's look is kept only when the verifier tells it from the target's
 VELOCITY_SMOOTHING = 0.5  # weight of the newest displacement in the velocity estimate
+# a rival whose peak has reached this share of the target's is a look-alike (chosen on the
+# look-alike validation set, seed 2027; lower let background peaks hold the target on the standing set)
+LOOK_ALIKE_SHARE = 0.7
+STEADINESS_SMOOTHING = 0.2  # weight of the newest frame in the motion model's recent surprise
+# the motion model is trusted through a merge (the target coasting inside the look-alike's blob,
+# its size held) only while its recent surprise stays under this share of the target's size a
+# frame: a walking person, not a shaken camera or a darting target
+STEADY = 0.06
 MAX_SPEED = 0.3           # the velocity is kept under this share of the target's larger side per frame
 # rivals are only taken (created) and a hold only begins while the tracker's confidence on the
 # previous frame was at least this: with the target hidden or lost, a share of its peak says
@@ -110,8 +119,10 @@ class RivalTrack:
     center: np.ndarray
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
     score: float = 0.0       # its last peak as a share of the target's
+    best: float = 0.0        # its highest share so far
     hits: int = 1
     missed: int = 0
+    merged: bool = False     # unseen since it went into the target's blob (the two overlapping)
     looked: bool = False     # its look is among ``Distractors.looks``
 
     @property
@@ -137,6 +148,7 @@ class RivalFigures:
     target_peak: float | None = None
     coasted: bool = False
     kept_from_rival: bool = False
+    engaged: bool = False
 
 
 def response_peaks(cls: np.ndarray, cen: np.ndarray, loc: np.ndarray, offset: float, stride: int,
@@ -179,13 +191,14 @@ class Distractors:
         self.rivals: list[RivalTrack] = []
         self.looks: list[np.ndarray] = []    # verifier patches of rivals, kept when their track is gone
         self.coasting = 0
+        self.unsteady = 0.0                  # recent surprise of the motion model, share of the size a frame
         self.path: np.ndarray | None = None  # the target's predicted position while held
         self.confidence = 1.0                # the tracker's confidence on the last frame (it sets it)
 
     def relocated(self) -> None:
         """The target jumped (re-acquisition): its motion starts again, the rivals stay."""
         self.velocity = np.zeros(2)
-        self.coasting, self.path = 0, None
+        self.coasting, self.path, self.unsteady = 0, None, 0.0
 
     @property
     def confirmed_rivals(self) -> list[RivalTrack]:
@@ -215,29 +228,47 @@ class Distractors:
         engaged = min(self.confirmed_rivals, key=lambda r: float(np.hypot(*(r.predicted - predicted))), default=None)
         if engaged is not None and np.hypot(*(engaged.predicted - predicted)) >= ENGAGED * side:
             engaged = None
+        # one merged into the target's blob stays engaged until it is seen again, wherever its
+        # prediction (a velocity from a few jittery peaks) has gone meanwhile
+        if self.unsteady < STEADY:
+            engaged = next((r for r in self.confirmed_rivals if r.merged), engaged)
         claimant = self._claimant(chosen, predicted, side)
         may_hold = (self.coasting > 0 or self.confidence >= CLEAR_CONFIDENCE) and \
             self.coasting < self.settings.coast_frames
         if not may_hold or (engaged is None and claimant is None):
             if claimant is not None:    # held too long: the rival's path was the target's; forget it
                 self.rivals.remove(claimant)
+            if not self.coasting:       # the step off a held path corrects the position: not motion
+                step = chosen - np.asarray(center, float)
+                surprise = float(np.hypot(*(step - self.velocity))) / side
+                self.unsteady = (1 - STEADINESS_SMOOTHING) * self.unsteady + STEADINESS_SMOOTHING * surprise
+                self.velocity = _capped((1 - VELOCITY_SMOOTHING) * self.velocity + VELOCITY_SMOOTHING * step,
+                                        MAX_SPEED * side)
             self.coasting, self.path = 0, None
-            step = chosen - np.asarray(center, float)
-            self.velocity = _capped((1 - VELOCITY_SMOOTHING) * self.velocity + VELOCITY_SMOOTHING * step,
-                                    MAX_SPEED * side)
             return None, _with(self._observe(peaks, chosen, side), False, False)
         self.coasting += 1
         rival = claimant or engaged
-        if claimant is None and not _pulled(chosen, predicted, rival, side):
+        # the rival not seen apart: one blob with the target (followed by the motion model while steady)
+        merged = claimant is None and rival.merged and self.unsteady < STEADY
+        persistent = self._look_alike(rival) and self.unsteady < STEADY
+        if claimant is None and not merged and not _pulled(chosen, predicted, rival, side):
             self.path = predicted       # engaged, the decoder on the target's side: it stands, the
-            return None, _with(self._observe(peaks, chosen, side), False, False)  # path keeps to the motion
+            return None, _with(self._observe(peaks, chosen, side), False, False, persistent)  # path keeps to the motion
         own = self._own_peak(peaks, predicted, side)
         redecoded = np.asarray(redecode(own.cell), float) if own is not None else predicted
-        if own is not None and (_pulled(redecoded, predicted, rival, side) or
-                                np.hypot(*(redecoded - predicted)) > 2 * HELD * side):
-            own, redecoded = None, predicted     # its own peak is pulled off its path too: coast
+        # its own peak pulled off its path too (merged with the rival: any way off it) -> coast
+        off_path = float(np.hypot(*(redecoded - predicted))) > (0.5 if merged else 2) * HELD * side
+        if own is not None and (_pulled(redecoded, predicted, rival, side) or off_path):
+            own, redecoded = None, predicted
         chosen, self.path = redecoded, predicted
-        return tuple(float(v) for v in chosen), _with(self._observe(peaks, chosen, side), True, own is None)
+        return tuple(float(v) for v in chosen), _with(self._observe(peaks, chosen, side), True, own is None, persistent)
+
+    @staticmethod
+    def _look_alike(rival: RivalTrack) -> bool:
+        """A rival that has scored close to the target (LOOK_ALIKE_SHARE): another object like it
+        walking into it (kept through the merge, engaged wherever its prediction goes meanwhile,
+        the target's size held), not a passing peak of the background."""
+        return rival.best >= LOOK_ALIKE_SHARE
 
     def _claimant(self, chosen: np.ndarray, predicted: np.ndarray, side: float) -> RivalTrack | None:
         """The confirmed rival whose prediction the choice is nearer than the target's, if any."""
@@ -301,26 +332,38 @@ class Distractors:
                                          MAX_SPEED * side)
                 match.center, match.hits, match.missed = position, match.hits + 1, 0
                 match.score = peak.score / reference
+                match.best = max(match.best, match.score)
             elif create and len(self.rivals) < MAX_RIVALS:
-                self.rivals.append(RivalTrack(position, score=peak.score / reference, missed=0))
+                share = peak.score / reference
+                self.rivals.append(RivalTrack(position, score=share, best=share, missed=0))
         for rival in free:
             rival.center = rival.predicted
 
         def kept(rival: RivalTrack) -> bool:
-            hidden = np.hypot(*(rival.center - target)) < SAME_OBJECT * side   # merged with the target
-            return rival.missed <= (RIVAL_PATIENCE if hidden else UNSEEN_APART)
+            hidden = np.hypot(*(rival.center - target)) < ENGAGED * side   # in the target's blob
+            # one unseen since it went into the target's blob stays merged (its predicted path may
+            # leave the target before the two part) until it is seen again; one unseen away from
+            # the target has gone
+            rival.merged = rival.missed > 0 and (rival.merged or (hidden and self._look_alike(rival)))
+            return rival.missed <= (RIVAL_PATIENCE if rival.merged else UNSEEN_APART)
 
         self.rivals = [r for r in self.rivals if kept(r)]
 
     # --------------------------------------------------------------- candidates taken elsewhere
-    def remember_looks(self, frame: np.ndarray, size, patch_of: Callable[[np.ndarray, tuple], np.ndarray]) -> None:
-        """Keep the look (a verifier patch) of confirmed rivals seen this frame, the first few."""
+    def remember_looks(self, frame: np.ndarray, size, patch_of: Callable[[np.ndarray, tuple], np.ndarray],
+                       like_target: Callable[[np.ndarray], float] | None = None) -> None:
+        """Keep the look (a verifier patch) of confirmed rivals seen this frame, the first few;
+        ``like_target(patch)``: the verifier's P(same) of a look against the target's, a look it
+        cannot tell from the target's (LOOK_DISTINCT or more: a copy) is not kept, as it would
+        refuse the target itself as readily as the rival."""
         for rival in self.confirmed_rivals:
             if len(self.looks) >= PATCHES_KEPT:
                 return
             if not rival.looked and rival.missed == 0:
                 x, y = rival.center
-                self.looks.append(patch_of(frame, (x - size[0] / 2, y - size[1] / 2, size[0], size[1])))
+                look = patch_of(frame, (x - size[0] / 2, y - size[1] / 2, size[0], size[1]))
+                if like_target is None or like_target(look) < LOOK_DISTINCT:
+                    self.looks.append(look)
                 rival.looked = True
 
     def refuses(self, center, size, likeness: Callable[[list[np.ndarray]], tuple[float, list[float]]] | None) -> str:
@@ -358,7 +401,7 @@ def _capped(velocity: np.ndarray, limit: float) -> np.ndarray:
     return velocity if speed <= limit else velocity * (limit / speed)
 
 
-def _with(figures: RivalFigures, gated: bool, on_prediction: bool) -> RivalFigures:
+def _with(figures: RivalFigures, gated: bool, on_prediction: bool, engaged: bool = False) -> RivalFigures:
     return RivalFigures(figures.rivals, figures.rival_ratio, figures.ambiguous, figures.target_share,
                         figures.target_peak, coasted=gated and on_prediction,
-                        kept_from_rival=gated and not on_prediction)
+                        kept_from_rival=gated and not on_prediction, engaged=engaged)

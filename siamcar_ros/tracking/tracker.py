@@ -239,7 +239,11 @@ def judge_rivals(distractors: Distractors, decoded: Decoded, maps, state: Target
                            distractors.settings.rival_ratio / 2)
     centre, figures = distractors.choose(peaks, centre_of(decoded), state.center, state.size, redecode)
     if figures.kept_from_rival:
-        return redecoded[-1], figures
+        decoded = redecoded[-1]
+    if figures.engaged:     # the boxes regressed over a target and a rival span both: size kept
+        decoded = replace(decoded, size_rate=0.0)
+    if figures.kept_from_rival:
+        return decoded, figures
     if figures.coasted:
         displacement = ((centre[0] - state.center[0]) * scale_z, (centre[1] - state.center[1]) * scale_z)
         return replace(decoded, displacement=displacement,
@@ -478,7 +482,9 @@ class SiamCARTracker:
         peak = peak_score(maps[0], maps[1]) if rivals.target_peak is None else min(rivals.target_peak, 1.0)
         confidence, shift, verification = self._confidence(peak, frame, bbox)
         if rivals.rivals and self.verifier is not None:
-            self.distractors.remember_looks(frame, size, box_patch)
+            reference, verifier = self.verifier_reference, self.verifier
+            self.distractors.remember_looks(frame, size, box_patch,
+                                            lambda look: float(verifier.probability(reference, [look])[0]))
         self.distractors.confidence = confidence
         return TrackResult(
             bbox=bbox,
