@@ -230,7 +230,10 @@ class Distractors:
             engaged = None
         # one merged into the target's blob stays engaged until it is seen again, wherever its
         # prediction (a velocity from a few jittery peaks) has gone meanwhile
-        if self.unsteady < STEADY:
+        # the merge rules need a steady motion model and the blob there to see (not a target
+        # hidden or gone)
+        trusted = self.unsteady < STEADY and self.confidence >= CLEAR_CONFIDENCE
+        if trusted:
             engaged = next((r for r in self.confirmed_rivals if r.merged), engaged)
         claimant = self._claimant(chosen, predicted, side)
         may_hold = (self.coasting > 0 or self.confidence >= CLEAR_CONFIDENCE) and \
@@ -248,9 +251,8 @@ class Distractors:
             return None, _with(self._observe(peaks, chosen, side), False, False)
         self.coasting += 1
         rival = claimant or engaged
-        # the rival not seen apart: one blob with the target (followed by the motion model while steady)
-        merged = claimant is None and rival.merged and self.unsteady < STEADY
-        persistent = self._look_alike(rival) and self.unsteady < STEADY
+        merged = claimant is None and rival.merged and trusted    # not seen apart: one blob with the target
+        persistent = self._look_alike(rival) and trusted
         if claimant is None and not merged and not _pulled(chosen, predicted, rival, side):
             self.path = predicted       # engaged, the decoder on the target's side: it stands, the
             return None, _with(self._observe(peaks, chosen, side), False, False, persistent)  # path keeps to the motion
