@@ -230,9 +230,7 @@ class Distractors:
             engaged = None
         # one merged into the target's blob stays engaged until it is seen again, wherever its
         # prediction (a velocity from a few jittery peaks) has gone meanwhile
-        # the merge rules need a steady motion model and the blob there to see (not a target
-        # hidden or gone)
-        trusted = self.unsteady < STEADY and self.confidence >= CLEAR_CONFIDENCE
+        trusted = self._trusted()
         if trusted:
             engaged = next((r for r in self.confirmed_rivals if r.merged), engaged)
         claimant = self._claimant(chosen, predicted, side)
@@ -264,6 +262,11 @@ class Distractors:
             own, redecoded = None, predicted
         chosen, self.path = redecoded, predicted
         return tuple(float(v) for v in chosen), _with(self._observe(peaks, chosen, side), True, own is None, persistent)
+
+    def _trusted(self) -> bool:
+        """Whether the merge rules apply: a steady motion model (STEADY) and the blob there to
+        see (the last confidence at least CLEAR_CONFIDENCE: not a target hidden or gone)."""
+        return self.unsteady < STEADY and self.confidence >= CLEAR_CONFIDENCE
 
     @staticmethod
     def _look_alike(rival: RivalTrack) -> bool:
@@ -341,13 +344,17 @@ class Distractors:
         for rival in free:
             rival.center = rival.predicted
 
+        trusted = self._trusted()
+
         def kept(rival: RivalTrack) -> bool:
-            hidden = np.hypot(*(rival.center - target)) < ENGAGED * side   # in the target's blob
-            # one unseen since it went into the target's blob stays merged (its predicted path may
-            # leave the target before the two part) until it is seen again; one unseen away from
-            # the target has gone
-            rival.merged = rival.missed > 0 and (rival.merged or (hidden and self._look_alike(rival)))
-            return rival.missed <= (RIVAL_PATIENCE if rival.merged else UNSEEN_APART)
+            distance = np.hypot(*(rival.center - target))
+            # a look-alike unseen since it went into the target's blob stays merged (its predicted
+            # path may leave the target before the two part) until it is seen again; one unseen
+            # while it overlaps the target is predicted on; one unseen elsewhere has gone
+            near = distance < ENGAGED * side and self._look_alike(rival)
+            rival.merged = rival.missed > 0 and trusted and (rival.merged or near)
+            overlapping = distance < SAME_OBJECT * side
+            return rival.missed <= (RIVAL_PATIENCE if rival.merged or overlapping else UNSEEN_APART)
 
         self.rivals = [r for r in self.rivals if kept(r)]
 
