@@ -88,6 +88,9 @@ def our_crop(request):
         ((5, 60), 120, 255),    # partly outside on the left
         ((150, 115), 80, 127),  # partly outside bottom-right
         ((80, 60), 700, 255),   # crop far larger than the image
+        ((80, 60), 1100, 255),  # larger than the host's padded copy: the gathered neighbours
+        ((2, 3), 1300, 255),    # gathered, the image in one corner of the window
+        ((400, -300), 1200, 255),  # gathered, only a corner of the image inside
     ],
 )
 def test_crop_equals_mean_padding_then_opencv_bilinear_resize(frame, center, side, out_size, our_crop):

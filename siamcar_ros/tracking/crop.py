@@ -52,7 +52,7 @@ __all__ = [
 # On the host, windows up to this many times the output side are padded and resized by
 # OpenCV; larger ones gather only the pixels the interpolation reads (the padded copy of a
 # window grows with its area, the gather does not).
-HOST_PADDED_RESIZE_MAX_RATIO = 3
+HOST_PADDED_RESIZE_MAX_RATIO = 4
 
 
 @dataclass(frozen=True)
@@ -167,22 +167,44 @@ def _padded_resize(frame: np.ndarray, window: CropWindow, out_size: int,
     return resized.reshape(out_size, out_size, frame.shape[-1])
 
 
+def _host_samples(start: int, side: int, out_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_linear_samples` in numpy, unclamped: image indices of the lower and upper
+    neighbour (non-decreasing) and the upper neighbour's weight, float32."""
+    source = np.maximum((np.arange(out_size, dtype=np.float64) + 0.5) * (side / out_size) - 0.5, 0.0)
+    lower = np.minimum(np.floor(source).astype(np.int64), side - 1)
+    upper = np.minimum(lower + 1, side - 1)
+    weight = np.clip(source - lower, 0.0, 1.0).astype(np.float32)
+    return lower + start, upper + start, weight
+
+
+def _sampled_grid(frame: np.ndarray, rows: np.ndarray, cols: np.ndarray, pad_value: np.ndarray) -> np.ndarray:
+    """``frame[rows][:, cols]`` as float32, with ``pad_value`` where an index falls outside the
+    image. The indices do not decrease, so the inside ones are one run on each axis: only that
+    block is gathered, and OpenCV pads it (a per-channel numpy fill costs far more)."""
+    height, width = frame.shape[:2]
+    row_first, row_end = (int(v) for v in np.searchsorted(rows, (0, height)))
+    col_first, col_end = (int(v) for v in np.searchsorted(cols, (0, width)))
+    if row_first >= row_end or col_first >= col_end:
+        return np.broadcast_to(pad_value, (len(rows), len(cols), frame.shape[-1]))
+    inside = frame.take(rows[row_first:row_end], axis=0).take(cols[col_first:col_end], axis=1)
+    return cv2.copyMakeBorder(inside.astype(np.float32), row_first, len(rows) - row_end, col_first,
+                              len(cols) - col_end, cv2.BORDER_CONSTANT, value=[float(v) for v in pad_value])
+
+
 def _gathered_resize(frame: np.ndarray, window: CropWindow, out_size: int,
                      pad_value: np.ndarray) -> np.ndarray:
     height, width = frame.shape[:2]
-    cpu = torch.device("cpu")
-    ys = [t.numpy() for t in _linear_samples(window.y0, window.side, out_size, height, cpu)]
-    xs = [t.numpy() for t in _linear_samples(window.x0, window.side, out_size, width, cpu)]
-    # Whole rows first, then columns: two contiguous takes instead of one scattered gather.
-    rows = np.concatenate([ys[0], ys[1]])
-    cols = np.concatenate([xs[0], xs[1]])
-    patch = frame.take(rows, axis=0).take(cols, axis=1).astype(np.float32)
-    patch[~np.concatenate([ys[3], ys[4]])] = pad_value
-    patch[:, ~np.concatenate([xs[3], xs[4]])] = pad_value
-    upper_y, upper_x = ys[2][:, None, None], xs[2][None, :, None]
-    blended_rows = patch[:out_size] + (patch[out_size:] - patch[:out_size]) * upper_y
-    return (blended_rows[:, :out_size]
-            + (blended_rows[:, out_size:] - blended_rows[:, :out_size]) * upper_x)
+    if window.x0 >= width or window.y0 >= height or window.x0 + window.side <= 0 or window.y0 + window.side <= 0:
+        return np.broadcast_to(pad_value, (out_size, out_size, frame.shape[-1])).astype(np.float32)
+    lower_rows, upper_rows, row_weight = _host_samples(window.y0, window.side, out_size)
+    lower_cols, upper_cols, col_weight = _host_samples(window.x0, window.side, out_size)
+    row_weight, col_weight = row_weight[:, None, None], col_weight[None, :, None]
+    # the four neighbours of every output pixel, each an out_size x out_size grid
+    top_left = _sampled_grid(frame, lower_rows, lower_cols, pad_value)
+    top_right = _sampled_grid(frame, lower_rows, upper_cols, pad_value)
+    left = top_left + (_sampled_grid(frame, upper_rows, lower_cols, pad_value) - top_left) * row_weight
+    right = top_right + (_sampled_grid(frame, upper_rows, upper_cols, pad_value) - top_right) * row_weight
+    return left + (right - left) * col_weight
 
 
 def crop_and_resize_host(frame: np.ndarray, window: CropWindow, out_size: int,

@@ -43,6 +43,7 @@ Strategies (method.md, "Tracking"):
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -167,9 +168,16 @@ def _region_weights(rows: tuple[int, int], cols: tuple[int, int], factor: int, s
     the cubic kernel, so the region's edges are not distorted. The upsampled region of a map
     ``m`` is ``row_weights @ m @ col_weights.T``.
     """
-    row_positions = rows[0] + np.arange((rows[1] - rows[0]) * factor + 1) / factor
-    col_positions = cols[0] + np.arange((cols[1] - cols[0]) * factor + 1) / factor
-    return _cubic_weights(row_positions, shape[-2]), _cubic_weights(col_positions, shape[-1])
+    return (_axis_weights(int(rows[0]), int(rows[1]), int(factor), int(shape[-2])),
+            _axis_weights(int(cols[0]), int(cols[1]), int(factor), int(shape[-1])))
+
+
+@functools.lru_cache(maxsize=512)
+def _axis_weights(first: int, last: int, factor: int, length: int) -> np.ndarray:
+    """One axis of ``_region_weights``; the few ranges a map has are computed once (read-only)."""
+    weights = _cubic_weights(first + np.arange((last - first) * factor + 1) / factor, length)
+    weights.flags.writeable = False
+    return weights
 
 
 def _coarse_cell(score: np.ndarray) -> tuple[int, int]:
