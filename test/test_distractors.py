@@ -165,6 +165,27 @@ def test_a_rivals_look_the_verifier_cannot_tell_from_the_targets_is_not_kept():
     assert len(other.looks) == 1
 
 
+def test_the_cameras_motion_moves_the_rivals_and_the_held_path_with_the_picture():
+    import cv2
+
+    rng = np.random.default_rng(3)
+    picture = cv2.GaussianBlur(rng.integers(0, 256, (300, 420, 3), dtype=np.uint8), (7, 7), 0)
+    # the view moves 9 px left and 6 px down: the picture in it 9 px right and 6 px up
+    first, moved = picture[20:260, 20:340], picture[26:266, 11:331]
+    distractors = Distractors()
+    distractors.see(first)
+    confirmed_rival_at(distractors, (160.0, 100.0))
+    distractors.path = np.array([100.0, 100.0])
+    distractors.see(moved)
+    assert distractors.camera == pytest.approx((9.0, -6.0), abs=1.0)
+    assert distractors.confirmed_rivals[0].center == pytest.approx((169.0, 94.0), abs=1.0)
+    assert distractors.path == pytest.approx((109.0, 94.0), abs=1.0)
+    still = Distractors(DistractorSettings(camera_motion=False))
+    still.see(first)
+    still.see(moved)
+    assert not still.camera.any()
+
+
 def test_disabled_it_changes_nothing():
     distractors = Distractors(DistractorSettings(enabled=False))
     centre, figures = distractors.choose([Peak(0.9, (7, 12), (160.0, 100.0))], (160.0, 100.0), (100.0, 100.0), SIZE,
@@ -264,3 +285,23 @@ def test_the_session_never_reacquires_a_known_look_alike(crossing):
     target = Candidate(0.9, tracker.state.center, tracker.state.size)
     assert rival_refusal(tracker, frames[69], target) == ""
     assert np.hypot(*(rival.center - (other.cx, other.cy))) < 15
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_through_a_shaking_camera_the_crossing_copy_still_does_not_take_the_box():
+    """The same crossing seen through a hand-held camera (the view jumps by tens of pixels a
+    frame): the camera's motion taken out keeps the target; left in, the motion model's
+    predictions are off by the shake and the box ends on the copy."""
+    from siamcar_ros.data.procedural.lookalikes import generate_lookalike_sequence
+    from siamcar_ros.tracking import load_tracker
+
+    sequence = generate_lookalike_sequence(1_002_027_003, "crossing", "relit_copy", camera_shake=True)
+    frames = [sequence.frames[i] for i in range(len(sequence))]
+    tracker = load_tracker(device="cpu")
+    tracker.distractors.configure(DistractorSettings(camera_motion=False))
+    uncompensated, _ = run(tracker, sequence, frames)
+    tracker.distractors.configure(DistractorSettings())
+    compensated, rivals = run(tracker, sequence, frames)
+    assert compensated[-30:, 0].mean() > 0.6 and compensated[-30:, 1].mean() < 0.1
+    assert uncompensated[-30:, 0].mean() < 0.3 and uncompensated[-30:, 1].mean() > 0.5
+    assert any(f.rivals for f in rivals)

@@ -182,3 +182,14 @@ def test_missing_checkpoint_is_reported_before_anything_runs(tmp_path, capsys):
     assert code == 2
     assert "missing.pth does not exist" in capsys.readouterr().err
     assert not (tmp_path / "otb").exists()
+
+
+def test_the_look_alike_judgement_and_its_camera_motion_can_each_be_left_out_to_compare():
+    from siamcar_ros.evaluation.cli import _tracker_specs, build_parser
+
+    def specs(*flags):
+        return _tracker_specs(build_parser().parse_args(["--trackers", "siamcar", "siamcar-lt", *flags]))
+
+    assert all(s.distractor_aware and s.camera_motion for s in specs())
+    assert all(s.distractor_aware and not s.camera_motion for s in specs("--no-camera-motion"))
+    assert all(not s.distractor_aware for s in specs("--no-distractor-aware"))

@@ -105,3 +105,18 @@ def test_write_benchmark_writes_otb_layout_and_keeps_a_complete_copy(tmp_path):
 
 
 PINNED_DIGEST = "9106997ff1a6ffd138aeba205c3862ad929c4538fb4b08455fb169368b4024f4"
+
+
+def test_a_look_alike_sequence_through_a_shaking_camera_is_the_still_scene_jumping_with_the_view():
+    from siamcar_ros.data.procedural.lookalikes import generate_lookalike_sequence
+
+    still = generate_lookalike_sequence(11, "crossing", "exact_copy", length=40)
+    shaking = generate_lookalike_sequence(11, "crossing", "exact_copy", length=40, camera_shake=True)
+    assert shaking.attributes == still.attributes + ["camera_shake"]
+    assert "camera_shake" not in still.attributes
+    jump = still.ground_truth[:, :2] - shaking.ground_truth[:, :2]
+    inside = (still.ground_truth[:, 2:] == shaking.ground_truth[:, 2:]).all(axis=1)  # boxes not cut by the border
+    assert not jump[0].any() and np.abs(jump[inside]).max() >= 10        # still at first, then tens of pixels
+    np.testing.assert_allclose(jump[inside], np.round(jump[inside]), atol=1e-6)   # whole pixels of the view
+    assert not np.array_equal(still.frames[5], shaking.frames[5])
+    np.testing.assert_array_equal(still.frames[0].shape, shaking.frames[0].shape)

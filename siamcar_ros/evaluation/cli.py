@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--procedural-length", type=int, default=None,
                       help="frames per sequence (default 150; longterm 450)")
     data.add_argument("--procedural-size", type=parse_size, default=(480, 640), metavar="HxW")
+    data.add_argument("--camera-shake", action="store_true",
+                      help="lookalikes: seen through a panning, shaking camera (a hand-held or drone "
+                           "camera; write it to a --root of its own)")
 
     trackers = parser.add_argument_group("trackers")
     trackers.add_argument("--trackers", nargs="+", choices=TRACKER_KINDS, default=None,
@@ -96,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                                "instructions; int8: quantized search branch)")
     trackers.add_argument("--no-distractor-aware", action="store_true",
                           help="SiamCAR without the look-alike judgement (tracking/distractors.py), to compare")
+    trackers.add_argument("--no-camera-motion", action="store_true",
+                          help="the look-alike judgement without taking the camera's motion out "
+                               "(tracking/camera_motion.py), to compare")
     trackers.add_argument("--siamcar-name", default="siamcar",
                           help="result folder and plot label of the SiamCAR run")
 
@@ -119,7 +125,8 @@ def _tracker_specs(args) -> list[TrackerSpec]:
             specs.append(TrackerSpec(kind, name, args.checkpoint, args.backbone, args.strategy,
                                      args.preset, args.device, threads, precision=args.precision,
                                      accelerator=args.accelerator,
-                                     distractor_aware=not args.no_distractor_aware))
+                                     distractor_aware=not args.no_distractor_aware,
+                                     camera_motion=not args.no_camera_motion))
         elif kind == "nanotrack":
             files = nanotrack_files(args.nanotrack_backbone, args.nanotrack_head)
             specs.append(TrackerSpec(kind, nanotrack_files=(str(files[0]), str(files[1]))))
@@ -151,7 +158,8 @@ def _load_dataset(args) -> TrackingDataset:
         seed = LOOKALIKE_SEED if args.procedural_seed is None else args.procedural_seed
         count = LOOKALIKE_SEQUENCES if args.procedural_sequences is None else args.procedural_sequences
         write_benchmark(root, seed, count, args.procedural_length or 150, args.procedural_size,
-                        progress=not args.quiet, prefix="lookalike", lookalikes=True)
+                        progress=not args.quiet, prefix="lookalike", lookalikes=True,
+                        camera_shake=args.camera_shake)
     elif args.dataset == "heldout":
         from siamcar_ros.data.procedural.benchmark import write_benchmark
         root = root or DEFAULT_HELDOUT_ROOT

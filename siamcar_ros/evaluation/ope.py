@@ -52,6 +52,7 @@ class TrackerSpec:
     accelerator: str = "auto"
     nanotrack_files: tuple[str, str] | None = None   # (backbone, head) ONNX; None: environment
     distractor_aware: bool = True    # False: the look-alike judgement off (tracking/distractors.py)
+    camera_motion: bool = True       # False: the judgement without the camera's motion taken out
 
     def __post_init__(self):
         if self.kind not in TRACKER_KINDS:
@@ -109,7 +110,8 @@ def _siamcar_tracker(spec: TrackerSpec):
     tracker = load_tracker(spec.checkpoint, backbone=spec.backbone, device=spec.device,
                            params=requested, precision=spec.precision,
                            calibration=calibration_crops, accelerator=spec.accelerator)
-    tracker.distractors.configure(DistractorSettings(enabled=spec.distractor_aware))
+    tracker.distractors.configure(DistractorSettings(enabled=spec.distractor_aware,
+                                                     camera_motion=spec.camera_motion))
     return tracker
 
 

@@ -15,6 +15,10 @@ choice is the target or a known rival. It draws on three published ideas:
   from their velocities; when the decoder's choice is nearer a rival's prediction than the
   target's, the peak on the target's own path is taken instead, and when there is none (the
   look-alike passes in front) the target coasts on its prediction for at most ``coast_frames``.
+  The camera's own motion (``camera_motion.py``: the whole picture's shift since the last
+  frame) is taken out of every velocity and added to every prediction, so the model holds on a
+  hand-held or drone camera (the camera-motion compensation of multi-object trackers such as
+  BoT-SORT's); without it a shaking view sends each prediction off by the shake.
 
 Per frame it reports ``RivalFigures``: the strongest rival's score as a share of the target's
 (``rival_ratio``), whether that makes the frame ambiguous, and the target's share of the
@@ -33,6 +37,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from .camera_motion import CameraMotion
 from .confidence import score_map
 from .settings import Setting, check_fields
 
@@ -50,6 +55,9 @@ DISTRACTOR_SETTINGS: tuple[Setting, ...] = (
     Setting("coast_frames", 30, "frames in a row the target is held to its predicted path while a rival is "
             "near it (crossing, passing in front); then the decoder's choice is taken again", low=0, high=300,
             unit="frames"),
+    Setting("camera_motion", True, "measure the camera's own motion between frames (the whole picture's "
+            "shift) and take it out of the target's and rivals' motion, so that the look-alike judgement "
+            "holds on a hand-held or drone camera (about 0.35 ms a frame)"),
 )
 
 _DEFAULTS = {setting.attribute: setting.default for setting in DISTRACTOR_SETTINGS}
@@ -97,6 +105,7 @@ class DistractorSettings:
     rival_ratio: float = _DEFAULTS["rival_ratio"]
     ambiguity_ratio: float = _DEFAULTS["ambiguity_ratio"]
     coast_frames: int = _DEFAULTS["coast_frames"]
+    camera_motion: bool = _DEFAULTS["camera_motion"]
 
     def __post_init__(self):
         check_fields(self, DISTRACTOR_SETTINGS)
@@ -180,6 +189,7 @@ class Distractors:
 
     def __init__(self, settings: DistractorSettings | None = None):
         self.settings = settings or DistractorSettings()
+        self._camera = CameraMotion()
         self.reset()
 
     def configure(self, settings: DistractorSettings) -> None:
@@ -194,6 +204,23 @@ class Distractors:
         self.unsteady = 0.0                  # recent surprise of the motion model, share of the size a frame
         self.path: np.ndarray | None = None  # the target's predicted position while held
         self.confidence = 1.0                # the tracker's confidence on the last frame (it sets it)
+        self.camera = np.zeros(2)            # the picture's shift since the last frame (``see``)
+        self._camera.reset()
+
+    def see(self, frame: np.ndarray) -> None:
+        """A new frame (the first one with ``init``): measure the camera's motion since the last
+        one and move what is predicted in the image with it (the rivals, the target's held path).
+        Nothing when off, or with ``camera_motion`` off."""
+        if not (self.settings.enabled and self.settings.camera_motion):
+            self.camera = np.zeros(2)
+            return
+        self.camera = self._camera.shift(frame)
+        if not self.camera.any():
+            return
+        for rival in self.rivals:
+            rival.center = rival.center + self.camera
+        if self.path is not None:
+            self.path = self.path + self.camera
 
     def relocated(self) -> None:
         """The target jumped (re-acquisition): its motion starts again, the rivals stay."""
@@ -222,7 +249,8 @@ class Distractors:
         if not self.settings.enabled:
             return None, RivalFigures()
         side = max(float(size[0]), float(size[1]), 1.0)
-        path = self.path if self.coasting and self.path is not None else np.asarray(center, float)
+        start = np.asarray(center, float) + self.camera     # where the camera has moved the target
+        path = self.path if self.coasting and self.path is not None else start
         predicted = path + self.velocity
         chosen = np.asarray(choice, float)
         engaged = min(self.confirmed_rivals, key=lambda r: float(np.hypot(*(r.predicted - predicted))), default=None)
@@ -240,7 +268,7 @@ class Distractors:
             if claimant is not None:    # held too long: the rival's path was the target's; forget it
                 self.rivals.remove(claimant)
             if not self.coasting:       # the step off a held path corrects the position: not motion
-                step = chosen - np.asarray(center, float)
+                step = chosen - start
                 surprise = float(np.hypot(*(step - self.velocity))) / side
                 self.unsteady = (1 - STEADINESS_SMOOTHING) * self.unsteady + STEADINESS_SMOOTHING * surprise
                 self.velocity = _capped((1 - VELOCITY_SMOOTHING) * self.velocity + VELOCITY_SMOOTHING * step,

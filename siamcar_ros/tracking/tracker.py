@@ -360,6 +360,7 @@ class SiamCARTracker:
         self._pad_value = pad_value
         self._host_pad_value = host_pad_value
         self.distractors.reset()
+        self.distractors.see(frame)
         self._state = TargetGeometry(center, (width, height), (frame.shape[1], frame.shape[0]), context)
 
     def track(self, frame_bgr: np.ndarray, return_maps: bool = False) -> TrackResult:
@@ -387,6 +388,7 @@ class SiamCARTracker:
             return decode(params.strategy, cls, cen, loc, previous_crop_size, params, self.geometry,
                           window=self._window, scale_z=scale_z, cell_mask=cell_mask)
 
+        self.distractors.see(frame)
         decoded, rivals = judge_rivals(self.distractors, decode_with(), (cls, cen, loc), state, scale_z,
                                        self.geometry, decode_with)
         result = self._advance(state, decoded, scale_z, return_maps, (cls, cen, loc), search_side, frame, rivals)

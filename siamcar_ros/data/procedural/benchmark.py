@@ -52,7 +52,8 @@ def write_sequence(sequence: ProceduralSequence, directory: Path, jpeg_quality: 
 def write_benchmark(root: str | Path, seed: int = 2024, num_sequences: int = 30,
                     length: int = 150, size: tuple[int, int] = (480, 640),
                     progress: bool = True, photos: str = "standard",
-                    prefix: str = "proc", long_term: bool = False, lookalikes: bool = False) -> list[str]:
+                    prefix: str = "proc", long_term: bool = False, lookalikes: bool = False,
+                    camera_shake: bool = False) -> list[str]:
     """Write (or keep, when already complete for these settings) the procedural benchmark.
 
     Layout: ``<root>/<name>/img/0001.jpg``, ``groundtruth_rect.txt`` (comma separated x,y,w,h),
@@ -63,7 +64,8 @@ def write_benchmark(root: str | Path, seed: int = 2024, num_sequences: int = 30,
     OpenCV's sample directory, a seed of its own and ``prefix="heldout"``; the long-term one
     with ``long_term=True`` (``generate_long_term_sequence``) and ``prefix="longterm"``; the
     look-alike one with ``lookalikes=True`` (``generate_lookalike_sequence``, every encounter and
-    similarity in turn) and ``prefix="lookalike"``.
+    similarity in turn) and ``prefix="lookalike"``, seen through a panning, shaking camera
+    with ``camera_shake=True``.
     """
     from tqdm import tqdm
 
@@ -73,6 +75,8 @@ def write_benchmark(root: str | Path, seed: int = 2024, num_sequences: int = 30,
         manifest["long_term"] = True
     if lookalikes:
         manifest["lookalikes"] = True
+        if camera_shake:
+            manifest["camera_shake"] = True
     seeds = benchmark_sequence_seeds(seed, num_sequences)
     names = [f"{prefix}{seed}_{k:03d}" for k in range(num_sequences)]
     manifest_path = root / "benchmark.json"
@@ -85,7 +89,7 @@ def write_benchmark(root: str | Path, seed: int = 2024, num_sequences: int = 30,
                                                        unit="seq", disable=not progress)):
         if lookalikes:
             sequence = generate_lookalike_sequence(sequence_seed, *lookalike_kinds(index), length, size,
-                                                   name=name, photos=photos)
+                                                   name=name, photos=photos, camera_shake=camera_shake)
         else:
             generate = generate_long_term_sequence if long_term else generate_sequence
             sequence = generate(sequence_seed, length, size, name=name, photos=photos)

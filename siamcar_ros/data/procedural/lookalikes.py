@@ -23,7 +23,7 @@ import numpy as np
 
 from .events import Occluder
 from .geometry import box_of, make_placements, visible_fraction
-from .motion import smooth_curve
+from .motion import camera_path, smooth_curve
 from .photos import photo_set
 from .plan import SequencePlan
 from .sequence import ABSENT_VISIBLE_FRACTION, ProceduralFrames, ProceduralSequence
@@ -84,8 +84,13 @@ def _paths(rng: np.random.Generator, length: int, size: tuple[int, int], target_
 
 def generate_lookalike_sequence(seed: int, encounter: str, similarity: str, length: int = LOOKALIKE_LENGTH,
                                 size: tuple[int, int] = (480, 640), name: str | None = None,
-                                photos: str = "standard") -> ProceduralSequence:
-    """One look-alike sequence (see the module docstring); size is (height, width)."""
+                                photos: str = "standard", camera_shake: bool = False) -> ProceduralSequence:
+    """One look-alike sequence (see the module docstring); size is (height, width).
+
+    ``camera_shake``: the view pans slowly and shakes as a hand-held or drone camera does (the
+    standing benchmark's ``camera_shake``): the background, the target and the look-alike all
+    jump with the shake. Drawn from a generator of its own, so the scene is the still
+    sequence's, frame for frame, seen through a moving camera."""
     if encounter not in ENCOUNTERS:
         raise ValueError(f"encounter {encounter!r} is not one of {', '.join(ENCOUNTERS)}")
     if similarity not in SIMILARITIES:
@@ -102,6 +107,12 @@ def generate_lookalike_sequence(seed: int, encounter: str, similarity: str, leng
     alike = {"exact_copy": patch, "relit_copy": _relit(rng, patch), "same_kind": kin}[similarity]
     target_path, other_path = _paths(rng, length, (height, width), target_size, encounter)
     widths, heights = np.full(length, target_size[0]), np.full(length, target_size[1])
+    pad, camera, shake = 0, np.zeros((length, 2), int), np.zeros((length, 2), int)
+    if camera_shake:
+        pad = int(0.15 * min(height, width))
+        camera, shake = camera_path(np.random.default_rng([int(seed), 1]), length, pad, True)
+        canvas = cv2.copyMakeBorder(canvas, pad, pad, pad, pad, cv2.BORDER_REFLECT)
+        target_path, other_path = target_path - shake, other_path - shake
     target = make_placements(target_path, widths, heights, np.zeros(length))
     other = make_placements(other_path, widths, heights, np.zeros(length))
     distractors, occluders = ((patch_pyramid(alike), other),), ()
@@ -113,8 +124,8 @@ def generate_lookalike_sequence(seed: int, encounter: str, similarity: str, leng
             x0, y0 = int(np.floor(p.cx - texture.shape[1] / 2 + 0.5)), int(np.floor(p.cy - texture.shape[0] / 2 + 0.5))
             boxes[i] = (x0, y0, x0 + texture.shape[1], y0 + texture.shape[0])
         distractors, occluders = (), (Occluder(texture=texture, boxes=boxes),)
-    plan = SequencePlan(size=(height, width), canvas=canvas, pad=0,
-                        camera=np.zeros((length, 2), int), target_pyramid=patch_pyramid(patch), target=target,
+    plan = SequencePlan(size=(height, width), canvas=canvas, pad=pad,
+                        camera=camera, target_pyramid=patch_pyramid(patch), target=target,
                         blur_length=np.zeros(length), blur_angle=np.zeros(length),
                         camera_blur=np.zeros((length, 2)), distractors=distractors, occluders=occluders,
                         gain=None)
@@ -123,7 +134,7 @@ def generate_lookalike_sequence(seed: int, encounter: str, similarity: str, leng
                        < ABSENT_VISIBLE_FRACTION for i, p in enumerate(target)])
     absent |= ground_truth[:, 2] * ground_truth[:, 3] < 0.1 * target_size.prod()   # out of the view
     return ProceduralSequence(name=name or f"lookalike_{seed}", frames=ProceduralFrames(plan),
-                              ground_truth=ground_truth, absent=absent, attributes=[encounter, similarity],
+                              ground_truth=ground_truth, absent=absent, attributes=[encounter, similarity] + (["camera_shake"] if camera_shake else []),
                               seed=int(seed))
 
 
