@@ -288,20 +288,28 @@ def test_the_session_never_reacquires_a_known_look_alike(crossing):
 
 
 @pytest.mark.usefixtures("one_torch_thread")
-def test_through_a_shaking_camera_the_crossing_copy_still_does_not_take_the_box():
-    """The same crossing seen through a hand-held camera (the view jumps by tens of pixels a
-    frame): the camera's motion taken out keeps the target; left in, the motion model's
-    predictions are off by the shake and the box ends on the copy."""
-    from siamcar_ros.data.procedural.lookalikes import generate_lookalike_sequence
+def test_through_a_shaking_camera_the_look_alikes_still_do_not_take_the_box():
+    """Five look-alike encounters of the validation set (seed 2027: sequences 2, 3, 5, 6 and 22:
+    copies walking beside, crossing behind and passing in front) seen through a hand-held camera
+    (the view jumps by tens of pixels a frame): with the camera's motion taken out the target is
+    kept; left in, the motion model's predictions are off by the shake and the box ends
+    elsewhere. One of the five may go either way (the pair is one blob for some frames)."""
+    from siamcar_ros.data.procedural.benchmark import benchmark_sequence_seeds
+    from siamcar_ros.data.procedural.lookalikes import generate_lookalike_sequence, lookalike_kinds
     from siamcar_ros.tracking import load_tracker
 
-    sequence = generate_lookalike_sequence(1_002_027_003, "crossing", "relit_copy", camera_shake=True)
-    frames = [sequence.frames[i] for i in range(len(sequence))]
     tracker = load_tracker(device="cpu")
-    tracker.distractors.configure(DistractorSettings(camera_motion=False))
-    uncompensated, _ = run(tracker, sequence, frames)
-    tracker.distractors.configure(DistractorSettings())
-    compensated, rivals = run(tracker, sequence, frames)
-    assert compensated[-30:, 0].mean() > 0.6 and compensated[-30:, 1].mean() < 0.1
-    assert uncompensated[-30:, 0].mean() < 0.3 and uncompensated[-30:, 1].mean() > 0.5
-    assert any(f.rivals for f in rivals)
+    held = {True: 0, False: 0}
+    for index in (2, 3, 5, 6, 22):
+        sequence = generate_lookalike_sequence(benchmark_sequence_seeds(2027, 36)[index], *lookalike_kinds(index),
+                                               camera_shake=True)
+        frames = [sequence.frames[i] for i in range(len(sequence))]
+        for compensated in (False, True):
+            tracker.distractors.configure(DistractorSettings(camera_motion=compensated))
+            tracker.init(frames[0], tuple(sequence.ground_truth[0]))
+            results = [tracker.track(frame) for frame in frames[1:]]
+            overlaps = [iou(r.bbox, box) for r, box in zip(results[-30:], sequence.ground_truth[-30:])]
+            held[compensated] += int(np.mean(overlaps) > 0.5)
+            if compensated:
+                assert any(r.rivals.rivals for r in results)
+    assert held[True] >= 4 and held[False] <= 1, held
