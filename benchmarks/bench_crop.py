@@ -23,34 +23,17 @@ import numpy as np
 from bench_models import cpu_name
 import torch
 
-from siamcar_ros.tracking.crop import (_inside_slice, _linear_samples, authors_crop, context_side,
+from siamcar_ros.tracking.crop import (_linear_samples, _padded_resize, authors_crop, context_side,
                                        crop_and_resize_host, crop_window)
 
 SEARCH_SIZE = 255
-
-
-def definition(frame: np.ndarray, window, out_size: int, mean: np.ndarray) -> np.ndarray:
-    """The whole window as float, mean outside the image, resized by OpenCV."""
-    height, width = frame.shape[:2]
-    left, top = max(0, -window.x0), max(0, -window.y0)
-    right, bottom = max(0, window.x0 + window.side - width), max(0, window.y0 + window.side - height)
-    padded = cv2.copyMakeBorder(frame.astype(np.float32), top, bottom, left, right, cv2.BORDER_CONSTANT,
-                                value=[float(v) for v in mean])
-    patch = padded[window.y0 + top:window.y0 + top + window.side, window.x0 + left:window.x0 + left + window.side]
-    return cv2.resize(patch, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
 
 
 def previous(frame: np.ndarray, window, out_size: int, mean: np.ndarray) -> np.ndarray:
     """The host crop before this round."""
     mean = np.asarray(mean, np.float32)
     if window.side <= 3 * out_size:
-        rows, top, bottom = _inside_slice(window.y0, window.side, frame.shape[0])
-        cols, left, right = _inside_slice(window.x0, window.side, frame.shape[1])
-        pixels = frame[rows, cols].astype(np.float32)
-        if top or bottom or left or right:
-            pixels = cv2.copyMakeBorder(pixels, top, bottom, left, right, cv2.BORDER_CONSTANT,
-                                        value=[float(v) for v in mean])
-        return cv2.resize(pixels, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
+        return _padded_resize(frame, window, out_size, mean)
     height, width = frame.shape[:2]
     ys = [t.numpy() for t in _linear_samples(window.y0, window.side, out_size, height, torch.device("cpu"))]
     xs = [t.numpy() for t in _linear_samples(window.x0, window.side, out_size, width, torch.device("cpu"))]
@@ -89,8 +72,9 @@ def main(argv=None) -> int:
                 crop(frame, window, SEARCH_SIZE, mean)
                 seconds[name].append(time.perf_counter() - started)
         medians = {name: 1000 * statistics.median(values) for name, values in seconds.items()}
-        difference = float(np.abs(crop_and_resize_host(frame, window, SEARCH_SIZE, mean)
-                                  - definition(frame, window, SEARCH_SIZE, mean)).max())
+        # the whole window padded with the mean and resized by OpenCV: the crop's definition
+        definition = _padded_resize(frame, window, SEARCH_SIZE, np.asarray(mean, np.float32))
+        difference = float(np.abs(crop_and_resize_host(frame, window, SEARCH_SIZE, mean) - definition).max())
         print(f"| {size[0]:.0f} x {size[1]:.0f} | {side} | " + " | ".join(f"{medians[name]:.2f}" for name in crops)
               + f" | {medians['ours'] / medians['previous']:.2f} | {difference:.1e} |")
     return 0

@@ -98,22 +98,12 @@ def _linear_samples(start: int, side: int, out_size: int, limit: int, device: to
     gather), the weight of the upper neighbour, and masks telling which neighbours really lie
     inside the image (the others read the padding mean).
     """
-    scale = side / out_size
-    source = (torch.arange(out_size, device=device, dtype=torch.float64) + 0.5) * scale - 0.5
-    source = source.clamp(min=0.0)
-    lower = source.floor().long().clamp(max=side - 1)
-    upper = (lower + 1).clamp(max=side - 1)
-    upper_weight = (source - lower).clamp(0.0, 1.0).float()
-    lower_img, upper_img = lower + start, upper + start
+    lower_img, upper_img, upper_weight = _host_samples(start, side, out_size)
     lower_inside = (lower_img >= 0) & (lower_img < limit)
     upper_inside = (upper_img >= 0) & (upper_img < limit)
-    return (
-        lower_img.clamp(0, limit - 1),
-        upper_img.clamp(0, limit - 1),
-        upper_weight,
-        lower_inside,
-        upper_inside,
-    )
+    lower_img, upper_img = np.clip(lower_img, 0, limit - 1), np.clip(upper_img, 0, limit - 1)
+    return tuple(torch.from_numpy(values).to(device)
+                 for values in (lower_img, upper_img, upper_weight, lower_inside, upper_inside))
 
 
 def crop_and_resize(
@@ -168,8 +158,9 @@ def _padded_resize(frame: np.ndarray, window: CropWindow, out_size: int,
 
 
 def _host_samples(start: int, side: int, out_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_linear_samples` in numpy, unclamped: image indices of the lower and upper
-    neighbour (non-decreasing) and the upper neighbour's weight, float32."""
+    """Source pixels along one axis, as cv2 INTER_LINEAR reads the window: image indices of the
+    lower and upper neighbour (non-decreasing, not clamped into the image) and the upper
+    neighbour's weight, float32. :func:`_linear_samples` makes the device's tensors from them."""
     source = np.maximum((np.arange(out_size, dtype=np.float64) + 0.5) * (side / out_size) - 0.5, 0.0)
     lower = np.minimum(np.floor(source).astype(np.int64), side - 1)
     upper = np.minimum(lower + 1, side - 1)

@@ -133,8 +133,9 @@ def generate_lookalike_sequence(seed: int, encounter: str, similarity: str, leng
     absent = np.array([bool(occluders) and visible_fraction(p, plan.size, [occluders[0].boxes[i]])
                        < ABSENT_VISIBLE_FRACTION for i, p in enumerate(target)])
     absent |= ground_truth[:, 2] * ground_truth[:, 3] < 0.1 * target_size.prod()   # out of the view
+    attributes = [encounter, similarity] + (["camera_shake"] if camera_shake else [])
     return ProceduralSequence(name=name or f"lookalike_{seed}", frames=ProceduralFrames(plan),
-                              ground_truth=ground_truth, absent=absent, attributes=[encounter, similarity] + (["camera_shake"] if camera_shake else []),
+                              ground_truth=ground_truth, absent=absent, attributes=attributes,
                               seed=int(seed))
 
 
